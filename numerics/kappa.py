@@ -1,0 +1,190 @@
+"""The ridge fixed point κ of Theorem 1, solved for whole grids at once.
+
+κ is the unique positive root of ``κ − λ = κ df1(κ)/n`` (THEORY.md §1, the expression
+:data:`modelcollapse.theory.ridge.FIXED_POINT`).  Dividing by κ gives the strictly increasing
+
+    h(κ) = 1 − λ/κ − df1(κ)/n,
+
+with the bracket ``[λ, λ + tr Σ/n]`` for λ > 0.  For λ = 0 (ridgeless) κ = 0 when ``d < n``; for
+``d > n`` κ is the root of ``df1(κ) = n`` in ``[s_min (d − n)/n, tr Σ/n]``; at ``d = n`` κ = 0 and
+the risk diverges (status 1, the interpolation threshold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._moments import SpectrumBatch
+from ._rootfind import STATUS, bracketed_log_newton
+from ._validate import as_positive_spectrum, check_array
+
+__all__ = ["KappaResult", "solve_kappa", "ConvergenceError"]
+
+
+class ConvergenceError(RuntimeError):
+    """A solver did not converge for some grid points; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class KappaResult:
+    """Result of :func:`solve_kappa`, in the manner of :class:`scipy.optimize.RootResults`.
+
+    Attributes
+    ----------
+    kappa : ndarray
+        κ on the grid (0 where ridgeless with ``d ≤ n``).
+    converged : ndarray of bool
+        True where κ is a verified root (status 0) or exactly 0 at the threshold (status 1).
+    iterations : ndarray of int
+        Newton/bisection iterations used per point.
+    residual : ndarray
+        ``|h(κ)| = |1 − λ/κ − df1(κ)/n|`` re-evaluated at the returned κ (0 where κ = 0).
+    status : ndarray of int
+        0 converged; 1 interpolation threshold (λ = 0, d = n); −1 iteration limit;
+        −2 non-finite value met.
+    """
+
+    kappa: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    status: np.ndarray
+
+    @property
+    def at_threshold(self) -> np.ndarray:
+        """Grid points at the interpolation threshold (λ = 0 and d = n)."""
+        return self.status == 1
+
+    def raise_if_unconverged(self) -> None:
+        """Raise :class:`ConvergenceError` naming the failed points, if any."""
+        bad = ~np.asarray(self.converged)
+        if bad.any():
+            idx = np.argwhere(bad)
+            first = tuple(int(i) for i in idx[0])
+            code = int(np.asarray(self.status)[first])
+            raise ConvergenceError(
+                f"{idx.shape[0]} grid point(s) did not converge; first at index {first}: "
+                f"{STATUS[code]} (residual {float(np.asarray(self.residual)[first]):.3g})"
+            )
+
+
+def _bracket(batch, idx, lam, n, trace, smin, d):
+    """Bracket and starting point for h(κ) = 1 − λ/κ − df1(κ)/n.
+
+    λ > 0: κ ∈ [λ, λ + tr Σ/n], tightened by the decreasing map T(κ) = λ/(1 − df1(κ)/n), which
+    sends a lower bound to an upper bound and back.  λ = 0 (d > n): κ ∈ [s_min (d−n)/n, tr Σ/n];
+    the lower end is exact for Σ ∝ I and a good Newton start in general.
+    """
+    pos = lam > 0
+    lo = np.where(pos, lam, smin * (d - n) / n)
+    hi = lam + trace / n
+    if pos.any():
+        p = np.flatnonzero(pos)
+        f = batch.moments(lam[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
+        hi_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), hi[p])
+        hi[p] = np.minimum(hi[p], np.maximum(hi_p, lam[p]))
+        f = batch.moments(hi[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
+        lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
+        lo[p] = np.clip(lo_p, lam[p], hi[p])
+    x0 = np.where(pos, np.sqrt(lo * hi), lo)
+    return lo, hi, x0
+
+
+def solve_kappa(
+    eigenvalues,
+    ridge,
+    n,
+    *,
+    xtol: float = 1e-14,
+    rtol: float = 1e-11,
+    maxiter: int = 200,
+) -> KappaResult:
+    """Solve the Theorem 1 fixed point ``κ − λ = κ df1(κ)/n`` over a grid.
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (d,) or (*S, d)
+        Eigenvalues of Σ (all > 0).  A leading shape means one spectrum per grid point.
+    ridge : array_like
+        λ ≥ 0, broadcast against ``n`` and the spectra's leading shape.
+    n : array_like
+        Number of training rows (> 0; need not be an integer).
+    xtol : float
+        Relative step in κ at which Newton stops.
+    rtol : float
+        A root is accepted only if the re-evaluated residual ``|h(κ)|`` is below ``rtol``.
+    maxiter : int
+        Bound on iterations (the solver cannot hang).
+
+    Returns
+    -------
+    KappaResult
+        Per-point κ, ``converged``, ``iterations``, ``residual``, ``status``.
+
+    Examples
+    --------
+    Isotropic Σ = I with d = 200, n = 400 (φ = 1/2), λ = 1: κ solves ``κ − 1 = κ φ/(1 + κ)``,
+    i.e. ``κ = (λ + φ − 1 + sqrt((λ + φ − 1)² + 4λ))/2 = (1/2 + sqrt(17/4))/2``.
+
+    >>> import numpy as np
+    >>> from modelcollapse.numerics import solve_kappa
+    >>> res = solve_kappa(np.ones(200), [1.0, 0.0], 400)
+    >>> res.kappa.round(12).tolist(), res.converged.tolist()
+    ([1.280776406404, 0.0], [True, True])
+    """
+    s = as_positive_spectrum(eigenvalues, "eigenvalues")
+    lam = check_array(ridge, "ridge", lower=0.0)
+    nn = check_array(n, "n", lower=0.0, strict=True)
+    spec_shape = s.shape[:-1]
+    d = s.shape[-1]
+    shape = np.broadcast_shapes(spec_shape, lam.shape, nn.shape)
+    size = int(np.prod(shape))
+    lam_f = np.broadcast_to(lam, shape).reshape(size)
+    n_f = np.broadcast_to(nn, shape).reshape(size)
+    if spec_shape:
+        batch = SpectrumBatch(np.broadcast_to(s, (*shape, d)).reshape(size, d))
+    else:
+        batch = SpectrumBatch(s)
+    trace = np.broadcast_to(batch.trace, (size,))
+    smin = np.broadcast_to(batch.smallest, (size,))
+
+    kappa = np.zeros(size)
+    iterations = np.zeros(size, dtype=np.int64)
+    status = np.zeros(size, dtype=np.int8)
+    ridgeless = lam_f == 0
+    status[ridgeless & (n_f == d)] = 1
+    solve = ~ridgeless | (n_f < d)
+    idx = np.flatnonzero(solve)
+    lam_s, n_s = lam_f[idx], n_f[idx]
+    def h_and_slope(k: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = idx[sub]
+        mom = batch.moments(k, [("I_d", 1, 1), ("I_d", 1, 2)], index=rows)
+        lr, nr = lam_f[rows], n_f[rows]
+        h = 1.0 - lr / k - mom[("I_d", 1, 1)] / nr
+        slope = lr / k + k * mom[("I_d", 1, 2)] / nr  # dh/dlog κ
+        return h, slope
+
+    if idx.size:
+        lo, hi, x0 = _bracket(batch, idx, lam_f[idx], n_f[idx], trace[idx], smin[idx], d)
+        out = bracketed_log_newton(
+            h_and_slope, lo, hi, x0=x0, xtol=xtol, ftol=2e-15, maxiter=maxiter
+        )
+        kappa[idx] = out.x
+        iterations[idx] = out.iterations
+        status[idx] = out.status
+    residual = np.zeros(size)
+    if idx.size:
+        h, _ = h_and_slope(kappa[idx], np.arange(idx.size))
+        residual[idx] = np.abs(h)
+        fail = (status[idx] == 0) & ~(residual[idx] <= rtol)
+        status[idx[fail]] = -1
+    converged = status >= 0
+    return KappaResult(
+        kappa=kappa.reshape(shape),
+        converged=converged.reshape(shape),
+        iterations=iterations.reshape(shape),
+        residual=residual.reshape(shape),
+        status=status.reshape(shape),
+    )

@@ -1,0 +1,186 @@
+"""Theorem 1: the classical linear (ridge) model trained on a real/synthetic mixture.
+
+Everything here is a SymPy expression in the spectral functionals of
+:mod:`modelcollapse.theory.spectral` (THEORY.md §1).  With ``M_W(a, b) = tr W Σ^a (Σ + κ)^{-b}``:
+
+* fixed point (eq. 8):  ``κ − λ = κ df1(κ) / n``;
+* ``u = df2(κ) / (n − df2(κ))``, ``σ² = p1 σ1² + p2 σ2²``;
+* random effects (eq. 9–10)::
+
+      B = κ² (1 + u) M_Γ(1, 2)
+      V = σ² u
+      ζ = p2² (1 + p1 u) M_Δ(3, 2) + p2 u tr ΔΣ(p1Σ + κ)²(Σ + κ)^{-2}
+
+* fixed teachers: ``Γ → w1 w1ᵀ``, ``Δ → δ δᵀ`` and ζ gains the cross term
+  ``X = 2 p2 κ w1ᵀΣ(Σ+κ)^{-1}[κ(1+u)(Σ+κ)^{-1} − I]δ``.
+
+The expressions use the free symbol ``u`` (:data:`modelcollapse.theory.symbols.u`) so that a
+numeric back end may evaluate ``u`` in its numerically stable form :data:`U_STABLE` (equal to
+:data:`U_DEFINITION` on the fixed point, see :func:`u_stable_identity`).
+:func:`substitute_u` gives the fully explicit expressions.
+
+Examples
+--------
+>>> from modelcollapse.theory import ridge
+>>> ridge.risk_components("random")["variance"]
+u*(sigma1**2*(1 - p2) + p2*sigma2**2)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sympy as sp
+
+from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2
+from .symbols import kappa, lam, n, p1, p2, sigma_sq, u
+
+__all__ = [
+    "Teacher",
+    "FIXED_POINT",
+    "U_DEFINITION",
+    "U_STABLE",
+    "risk_components",
+    "test_error",
+    "effective_teacher_test_error",
+    "substitute_u",
+    "u_stable_identity",
+]
+
+Teacher = Literal["random", "fixed"]
+
+#: Theorem 1 fixed point, ``F(κ) = κ − λ − κ df1(κ)/n = 0`` (eq. 8).
+FIXED_POINT: sp.Expr = kappa - lam - kappa * df1(kappa) / n
+
+#: ``u = df2(κ) / (n − df2(κ))`` as printed.
+U_DEFINITION: sp.Expr = df2(kappa) / (n - df2(kappa))
+
+#: The same ``u`` without cancellation: on the fixed point ``n − df1 = nλ/κ`` and
+#: ``df1 − df2 = κ tr Σ(Σ+κ)^{-2}``, so ``n − df2`` is a sum of non-negative terms.
+U_STABLE: sp.Expr = df2(kappa) / (n * lam / kappa + kappa * SpectralMoment(IDENTITY, 1, 2, kappa))
+
+
+def _M(weight: sp.Symbol, a: int, b: int) -> sp.Expr:
+    return SpectralMoment(weight, a, b, kappa)
+
+
+def risk_components(teacher: Teacher = "random") -> dict[str, sp.Expr]:
+    """Bias B, variance V and collapse term ζ of Theorem 1, in terms of ``κ``, ``u`` and moments.
+
+    Parameters
+    ----------
+    teacher : {"random", "fixed"}
+        ``"random"``: random effects ``w1 ~ N(0, Γ)``, ``δ ~ N(0, Δ)`` (paper's eq. 9–10).
+        ``"fixed"``: given vectors ``w1``, ``δ = w2 − w1``; ζ then includes the cross term ``X``.
+
+    Returns
+    -------
+    dict
+        Keys ``"bias"``, ``"variance"``, ``"zeta"``.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.ridge import risk_components
+    >>> print(risk_components("fixed")["bias"])
+    kappa**2*(u + 1)*tr[w1w1·Σ^1(Σ+kappa)^-2]
+    """
+    if teacher not in ("random", "fixed"):
+        raise ValueError(f"teacher must be 'random' or 'fixed', got {teacher!r}")
+    g, dl = (GAMMA, DELTA) if teacher == "random" else (W1W1, DD)
+    bias = kappa**2 * (1 + u) * _M(g, 1, 2)
+    variance = sigma_sq * u
+    # tr ΔΣ(p1Σ + κ)²(Σ+κ)^{-2}, expanded into moments
+    mixed = p1**2 * _M(dl, 3, 2) + 2 * p1 * kappa * _M(dl, 2, 2) + kappa**2 * _M(dl, 1, 2)
+    zeta = p2**2 * (1 + p1 * u) * _M(dl, 3, 2) + p2 * u * mixed
+    if teacher == "fixed":
+        zeta = zeta + 2 * p2 * kappa * (kappa * (1 + u) * _M(W1D, 1, 2) - _M(W1D, 1, 1))
+    return {"bias": bias, "variance": variance, "zeta": zeta}
+
+
+def test_error(teacher: Teacher = "random") -> sp.Expr:
+    """``E_test ≃ B + V + ζ`` (excess risk on the real distribution), Theorem 1.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.ridge import test_error
+    >>> test_error("random").has(__import__("sympy").Symbol("u"))
+    True
+    """
+    comps = risk_components(teacher)
+    return comps["bias"] + comps["variance"] + comps["zeta"]
+
+
+def effective_teacher_test_error(teacher: Teacher = "random") -> sp.Expr:
+    """The "effective teacher" reading of Theorem 1 (THEORY.md §1), an independent route.
+
+    With ``w̄ = p1 w1 + p2 w2 = w1 + p2 δ`` and ``σ_eff² = σ² + p1 p2 c²``::
+
+        E ≃ (1+u) κ² w̄ᵀΣ(Σ+κ)^{-2}w̄ + σ_eff² u − 2 p2 κ w̄ᵀΣ(Σ+κ)^{-1}δ + p2² c²
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.ridge import effective_teacher_test_error, test_error
+    >>> sp.simplify(sp.expand(effective_teacher_test_error() - test_error())) != 0
+    True
+
+    (The two agree only after the spectral identities are used; see the tests.)
+    """
+    if teacher == "random":
+        g, dl, cross = GAMMA, DELTA, None
+    elif teacher == "fixed":
+        g, dl, cross = W1W1, DD, W1D
+    else:
+        raise ValueError(f"teacher must be 'random' or 'fixed', got {teacher!r}")
+
+    def quad_wbar(a: int, b: int) -> sp.Expr:
+        out = _M(g, a, b) + p2**2 * _M(dl, a, b)
+        if cross is not None:
+            out += 2 * p2 * _M(cross, a, b)
+        return out
+
+    def bilinear_wbar_delta(a: int, b: int) -> sp.Expr:
+        out = p2 * _M(dl, a, b)
+        if cross is not None:
+            out += _M(cross, a, b)
+        return out
+
+    c_sq = _M(dl, 1, 0)
+    return (
+        (1 + u) * kappa**2 * quad_wbar(1, 2)
+        + (sigma_sq + p1 * p2 * c_sq) * u
+        - 2 * p2 * kappa * bilinear_wbar_delta(1, 1)
+        + p2**2 * c_sq
+    )
+
+
+def substitute_u(expr: sp.Expr) -> sp.Expr:
+    """Replace the symbol ``u`` by its definition ``df2/(n − df2)``.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.ridge import substitute_u
+    >>> from modelcollapse.theory.symbols import u
+    >>> print(substitute_u(u))
+    tr[Σ^2(Σ+kappa)^-2]/(n - tr[Σ^2(Σ+kappa)^-2])
+    """
+    return expr.subs(u, U_DEFINITION)
+
+
+def u_stable_identity() -> sp.Expr:
+    """``U_DEFINITION − U_STABLE`` with λ eliminated through the fixed point.
+
+    It vanishes identically once the moments are expanded over any finite spectrum (the tests
+    check this with symbolic eigenvalues), which justifies evaluating ``u`` by :data:`U_STABLE`.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.ridge import u_stable_identity
+    >>> from modelcollapse.theory.spectral import as_finite_sum
+    >>> s = sp.symbols("s1:4", positive=True)
+    >>> sp.simplify(as_finite_sum(u_stable_identity(), list(s), {}))
+    0
+    """
+    lam_on_fixed_point = sp.solve(FIXED_POINT, lam)[0]
+    return U_DEFINITION - U_STABLE.subs(lam, lam_on_fixed_point)
