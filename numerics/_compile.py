@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from modelcollapse.theory.spectral import SpectralMoment, moment_atoms
+from modelcollapse.theory.spectral import moment_atoms
 
 from ._moments import MomentSpec
 

@@ -35,7 +35,9 @@ class SpectrumBatch:
             s = s[None, :]
         self.s = s
         self.d = s.shape[-1]
-        self.weights = {k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in (weights or {}).items()}
+        self.weights = {
+            k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in (weights or {}).items()
+        }
         self.shared = s.shape[0] == 1
         self.rows = max([s.shape[0], *(w.shape[0] for w in self.weights.values())])
 

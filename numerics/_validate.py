@@ -26,7 +26,9 @@ def check_array(
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number or an array of numbers, got {value!r:.80}")
+        raise ValueError(
+            f"{name}: expected a number or an array of numbers, got {str(value)[:80]!r}"
+        ) from None
     if arr.size and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must be finite (got NaN or infinity)")
     if lower is not None and arr.size:

@@ -157,7 +157,6 @@ def solve_kappa(
     status[ridgeless & (n_f == d)] = 1
     solve = ~ridgeless | (n_f < d)
     idx = np.flatnonzero(solve)
-    lam_s, n_s = lam_f[idx], n_f[idx]
     def h_and_slope(k: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = idx[sub]
         mom = batch.moments(k, [("I_d", 1, 1), ("I_d", 1, 2)], index=rows)

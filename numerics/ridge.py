@@ -130,7 +130,7 @@ def ridge_risk(
     w_synth=None,
     on_failure: OnFailure = "raise",
 ) -> RidgeRisk:
-    """Theorem 1 test error of ridge trained on ``n1 = (1−p2) n`` real and ``n2 = p2 n`` synthetic rows.
+    """Theorem 1 test error of ridge on ``n1 = (1−p2) n`` real and ``n2 = p2 n`` synthetic rows.
 
     ``E_test ≃ B + V + ζ`` with ``B = κ²(1+u) tr ΓΣ(Σ+κ)^{-2}``, ``V = σ² u`` and ζ of eq. 10
     (THEORY.md §1), evaluated over a grid: every numeric argument broadcasts.
@@ -182,7 +182,9 @@ def ridge_risk(
     lam_arr = check_array(ridge, "ridge", lower=0.0)
     s1 = check_array(noise_real, "noise_real", lower=0.0)
     s2 = check_array(noise_synth, "noise_synth", lower=0.0)
-    spec_shape = np.broadcast_shapes(s.shape[:-1], *(w.shape[:-1] for w in teacher.weights.values()))
+    spec_shape = np.broadcast_shapes(
+        s.shape[:-1], *(w.shape[:-1] for w in teacher.weights.values())
+    )
     shape = np.broadcast_shapes(
         spec_shape, n_arr.shape, p2_arr.shape, lam_arr.shape, s1.shape, s2.shape
     )
@@ -193,7 +195,10 @@ def ridge_risk(
 
     if spec_shape:
         s_b = np.broadcast_to(s, (*shape, d)).reshape(size, d)
-        w_b = {k: np.broadcast_to(w, (*shape, d)).reshape(size, d) for k, w in teacher.weights.items()}
+        w_b = {
+            k: np.broadcast_to(w, (*shape, d)).reshape(size, d)
+            for k, w in teacher.weights.items()
+        }
     else:
         s_b, w_b = s, teacher.weights
     kres: KappaResult = solve_kappa(s_b, flat(lam_arr), flat(n_arr))

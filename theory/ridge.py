@@ -21,9 +21,12 @@ numeric back end may evaluate ``u`` in its numerically stable form :data:`U_STAB
 
 Examples
 --------
+>>> import sympy as sp
 >>> from modelcollapse.theory import ridge
->>> ridge.risk_components("random")["variance"]
-u*(sigma1**2*(1 - p2) + p2*sigma2**2)
+>>> from modelcollapse.theory.symbols import p2, sigma1, sigma2, u
+>>> sigma_sq = (1 - p2) * sigma1**2 + p2 * sigma2**2
+>>> sp.expand(ridge.risk_components("random")["variance"] - u * sigma_sq)
+0
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ def test_error(teacher: Teacher = "random") -> sp.Expr:
     Examples
     --------
     >>> from modelcollapse.theory.ridge import test_error
-    >>> test_error("random").has(__import__("sympy").Symbol("u"))
+    >>> from modelcollapse.theory.symbols import u
+    >>> test_error("random").has(u)
     True
     """
     comps = risk_components(teacher)
@@ -152,6 +156,9 @@ def effective_teacher_test_error(teacher: Teacher = "random") -> sp.Expr:
         - 2 * p2 * kappa * bilinear_wbar_delta(1, 1)
         + p2**2 * c_sq
     )
+
+
+test_error.__test__ = False  # a formula, not a pytest test
 
 
 def substitute_u(expr: sp.Expr) -> sp.Expr:

@@ -79,8 +79,8 @@ class SpectralMoment(sp.Function):
     >>> import sympy as sp
     >>> from modelcollapse.theory.spectral import SpectralMoment, GAMMA
     >>> k = sp.Symbol("kappa", positive=True)
-    >>> sp.diff(SpectralMoment(GAMMA, 1, 2, k), k)
-    -2*SpectralMoment(Gamma, 1, 3, kappa)
+    >>> sp.diff(SpectralMoment(GAMMA, 1, 2, k), k) == -2 * SpectralMoment(GAMMA, 1, 3, k)
+    True
     """
 
     nargs = 4

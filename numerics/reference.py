@@ -1,0 +1,119 @@
+"""High-precision (mpmath) reference for Theorem 1, used to check the float64 path.
+
+An independent route to the same numbers: κ by :func:`mpmath.findroot` (Anderson–Björk
+bracketing, verified residual) at ``dps`` digits, moments by exact-precision sums, ``u`` from its
+printed definition ``df2/(n − df2)`` (not the float path's stable form), and the theory
+expressions lambdified for mpmath.
+
+Examples
+--------
+>>> import mpmath
+>>> from modelcollapse.numerics.reference import ridge_risk_mp
+>>> res = ridge_risk_mp([1.0] * 4, n=8, p2=0.5, ridge=1.0, noise_real=1.0, noise_synth=1.0,
+...                     gamma=[0.25] * 4, delta=[0.25] * 4)
+>>> mpmath.nstr(res["kappa"], 30)  # (λ+φ−1+sqrt((λ+φ−1)²+4λ))/2 with φ = 1/2
+'1.28077640640441513745535246399'
+
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import mpmath
+import sympy as sp
+
+from modelcollapse.theory import ridge as theory
+from modelcollapse.theory.spectral import moment_atoms
+from modelcollapse.theory.symbols import kappa, n, p2, sigma1, sigma2, u
+
+from .ridge import ridge_teacher
+
+__all__ = ["ridge_risk_mp", "solve_kappa_mp"]
+
+
+def _moment(s, w, a: int, b: int, t):
+    return mpmath.fsum(wj * sj**a / (sj + t) ** b for sj, wj in zip(s, w, strict=True))
+
+
+def solve_kappa_mp(spectrum, ridge, n_rows, dps: int = 50):
+    """κ of ``κ − λ = κ df1(κ)/n`` at ``dps`` digits (0 for ridgeless ``d ≤ n``).
+
+    Examples
+    --------
+    >>> from modelcollapse.numerics.reference import solve_kappa_mp
+    >>> print(solve_kappa_mp([1.0] * 4, 0.0, 2))  # df1(κ) = 4/(1+κ) = 2
+    1.0
+    """
+    with mpmath.workdps(dps):
+        s = [mpmath.mpf(x) for x in spectrum]
+        lam = mpmath.mpf(ridge)
+        nn = mpmath.mpf(n_rows)
+        d = len(s)
+        ones = [mpmath.mpf(1)] * d
+        if lam == 0 and d <= nn:
+            return mpmath.mpf(0)
+
+        def h(k):
+            return 1 - lam / k - _moment(s, ones, 1, 1, k) / nn
+
+        lo = lam if lam > 0 else min(s) * (d - nn) / nn
+        hi = lam + mpmath.fsum(s) / nn
+        if h(lo) == 0:
+            return +lo
+        return mpmath.findroot(h, (lo, hi), solver="anderson", tol=mpmath.mpf(10) ** (-2 * dps + 5))
+
+
+@cache
+def _compiled_mp(kind: str):
+    out = {}
+    for name, expr in theory.risk_components(kind).items():  # type: ignore[arg-type]
+        full = expr.subs(u, theory.U_DEFINITION)
+        atoms = moment_atoms(full)
+        dummies = [sp.Dummy() for _ in atoms]
+        body = full.xreplace(dict(zip(atoms, dummies, strict=True)))
+        f = sp.lambdify([kappa, n, p2, sigma1, sigma2, *dummies], body, modules="mpmath")
+        out[name] = (f, [a.args for a in atoms])
+    return out
+
+
+def ridge_risk_mp(
+    spectrum,
+    *,
+    n,
+    p2,
+    ridge,
+    noise_real=0.0,
+    noise_synth=0.0,
+    gamma=None,
+    delta=None,
+    w_real=None,
+    w_synth=None,
+    dps: int = 50,
+) -> dict[str, mpmath.mpf]:
+    """Theorem 1 at one parameter point in ``dps``-digit arithmetic.
+
+    Same parameters as :func:`modelcollapse.numerics.ridge_risk` (scalars, one spectrum).
+    Returns a dict with ``kappa``, ``u``, ``bias``, ``variance``, ``zeta``, ``test_error``.
+    The interpolation threshold (λ = 0, d = n) raises :class:`ValueError`.
+    """
+    d = len(spectrum)
+    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    if ridge == 0 and d == n:
+        raise ValueError("ridge: λ = 0 with d = n is the interpolation threshold (infinite risk)")
+    with mpmath.workdps(dps):
+        s = [mpmath.mpf(float(x)) for x in spectrum]
+        k = solve_kappa_mp(spectrum, ridge, n, dps=dps)
+        weights = {name: [mpmath.mpf(float(x)) for x in w] for name, w in teacher.weights.items()}
+        weights["I_d"] = [mpmath.mpf(1)] * d
+        scal = [mpmath.mpf(n), mpmath.mpf(p2), mpmath.mpf(noise_real), mpmath.mpf(noise_synth)]
+        out = {"kappa": k}
+        df2 = _moment(s, weights["I_d"], 2, 2, k)
+        out["u"] = df2 / (mpmath.mpf(n) - df2)
+        for name, (f, args) in _compiled_mp(teacher.kind).items():
+            moms = [_moment(s, weights[str(w)], int(a), int(b), k) for w, a, b, _ in args]
+            out[name] = f(k, *scal, *moms)
+        out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
+        return out
+
+
