@@ -185,3 +185,17 @@ def test_bad_teacher_name():
 
 def test_u_symbol_substitution():
     assert ridge.substitute_u(u).has(SpectralMoment)
+
+
+def test_optimal_ridge_plateau_symbolic_and_numeric():
+    res = iso.optimal_ridge_plateau()
+    printed = r**2 * p2**2 * c**2 / (r**2 + p2**2 * c**2)
+    assert sp.simplify(res["plateau"] - printed) == 0
+    # numeric: isotropic d = 200 at φ = 1e-4, min over a fine λ grid of the general solver
+    d, r2, c2, p2v = 200, 1.0, 0.5, 0.4
+    lam_grid = np.logspace(-3, 0, 2001)
+    num = ridge_risk(np.ones(d), n=d * 1e4, p2=p2v, ridge=lam_grid, noise_real=0.0,
+                     noise_synth=0.0, gamma=np.full(d, r2 / d), delta=np.full(d, c2 / d))
+    want = r2 * p2v**2 * c2 / (r2 + p2v**2 * c2)
+    assert num.test_error.min() == pytest.approx(want, rel=1e-3)
+    assert lam_grid[num.test_error.argmin()] == pytest.approx(p2v**2 * c2 / r2, rel=1e-2)

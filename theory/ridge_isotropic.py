@@ -38,6 +38,7 @@ __all__ = [
     "ridgeless_under",
     "ridgeless_over",
     "strong_collapse_limit",
+    "optimal_ridge_plateau",
     "eps",
 ]
 
@@ -172,6 +173,43 @@ def strong_collapse_limit(ridge_fixed: bool = False) -> sp.Expr:
     zeta = components()["zeta"].subs(kappa, kappa_closed_form()).subs(lam, lam_pos)
     limit = sp.simplify(_factor_radicands(sp.limit(zeta, phi, 0, "+")))
     return limit.subs(lam_pos, lam)
+
+
+@cache
+def optimal_ridge_plateau() -> dict[str, sp.Expr]:
+    """Strong collapse survives tuning: ``min_λ lim_{φ→0} E = r²p2²c²/(r² + p2²c²)``.
+
+    Derivation (all by SymPy): at fixed λ > 0, φ → 0 sends κ → λ and ``u → 0``, so
+    ``E → (λ² r² + p2² c²)/(1 + λ)²``; its stationary point in λ is ``λ* = p2² c²/r²`` and the
+    minimum is the plateau.
+
+    Returns
+    -------
+    dict
+        ``"limit_error"`` (E as φ → 0 at fixed λ), ``"ridge_opt"`` (λ*), ``"plateau"`` (E at λ*).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.ridge_isotropic import optimal_ridge_plateau
+    >>> from modelcollapse.theory.symbols import c, p2, r
+    >>> res = optimal_ridge_plateau()
+    >>> res["ridge_opt"]
+    c**2*p2**2/r**2
+    >>> sp.simplify(res["plateau"] - r**2 * p2**2 * c**2 / (r**2 + p2**2 * c**2))
+    0
+    """
+    lam_pos = sp.Symbol("lambda", positive=True)
+    total = test_error().subs(kappa, kappa_closed_form()).subs(lam, lam_pos)
+    limit = sp.simplify(_factor_radicands(sp.limit(total, phi, 0, "+")))
+    stationary = [
+        s for s in sp.solve(sp.diff(limit, lam_pos), lam_pos) if s.is_positive is not False
+    ]
+    if len(stationary) != 1:
+        raise RuntimeError(f"expected one positive stationary point, got {stationary}")
+    lam_opt = sp.simplify(stationary[0])
+    plateau = sp.simplify(sp.factor(limit.subs(lam_pos, lam_opt)))
+    return {"limit_error": limit.subs(lam_pos, lam), "ridge_opt": lam_opt, "plateau": plateau}
 
 
 def _factor_radicands(expr: sp.Expr) -> sp.Expr:
