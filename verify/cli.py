@@ -20,7 +20,7 @@ class UsageError(ValueError):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    from . import _cli_predict, _cli_reproduce
+    from . import _cli_derive, _cli_predict, _cli_reproduce
 
     parser = argparse.ArgumentParser(
         prog="modelcollapse",
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (_cli_predict, _cli_reproduce):
+    for module in (_cli_predict, _cli_reproduce, _cli_derive):
         module.register(sub)
     return parser
 
