@@ -14,7 +14,7 @@ Per draw the split is exact as well: ``bias`` is the error of the noise-free fit
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from modelcollapse.numerics._validate import as_positive_spectrum, check_array
 from modelcollapse.numerics.ridge import ridge_teacher
