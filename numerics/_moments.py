@@ -17,6 +17,7 @@ __all__ = ["SpectrumBatch", "MomentSpec"]
 MomentSpec = tuple[str, int, int]
 
 _CHUNK_ELEMENTS = 1 << 20
+_SHARED_CHUNK_ELEMENTS = 1 << 16  # temporaries of 512 KiB stay in cache
 
 
 class SpectrumBatch:
@@ -64,6 +65,8 @@ class SpectrumBatch:
         """
         specs = list(dict.fromkeys(specs))
         t = np.asarray(t, dtype=float)
+        if self.shared and all(w.shape[0] == 1 for w in self.weights.values()):
+            return self._shared_moments(t, specs)
         k_total = t.shape[0]
         out = {spec: np.empty(k_total) for spec in specs}
         if k_total == 0:
@@ -88,3 +91,43 @@ class SpectrumBatch:
                     term = term * inv_pows[b]
                 out[(name, a, b)][lo:hi] = np.broadcast_to(term, (hi - lo, self.d)).sum(axis=-1)
         return out
+
+    def _shared_moments(
+        self, t: np.ndarray, specs: list[MomentSpec]
+    ) -> dict[MomentSpec, np.ndarray]:
+        """One spectrum and weights for every shift: evaluate each distinct shift once and get
+        all moments of a power ``b`` as one matrix product ``(s + t)^{-b} @ [ω s^a, …]``."""
+        if not specs or t.size == 0:
+            return {spec: np.empty(t.size) for spec in specs}
+        t_u, back = np.unique(t, return_inverse=True)
+        if t_u.size > t.size // 2:
+            t_u, back = t, None
+        s = self.s[0]
+        groups: dict[int, list[MomentSpec]] = {}
+        for spec in specs:
+            groups.setdefault(spec[2], []).append(spec)
+        cols = {
+            b: np.stack(
+                [(s**a) * (self.weights[w][0] if w != "I_d" else 1.0) for w, a, _ in group],
+                axis=1,
+            )
+            for b, group in groups.items()
+        }
+        res = {spec: np.empty(t_u.size) for spec in specs}
+        rows = max(1, _SHARED_CHUNK_ELEMENTS // max(self.d, 1))
+        top = max(groups)
+        for lo in range(0, t_u.size, rows):
+            hi = min(t_u.size, lo + rows)
+            inv = np.add(s, t_u[lo:hi, None])
+            np.reciprocal(inv, out=inv)
+            power = np.ones_like(inv)
+            for b in range(top + 1):
+                if b >= 1:
+                    power = inv.copy() if b == 1 else np.multiply(power, inv, out=power)
+                if b in groups:
+                    vals = power @ cols[b]
+                    for j, spec in enumerate(groups[b]):
+                        res[spec][lo:hi] = vals[:, j]
+        if back is None:
+            return res
+        return {spec: v[back.ravel()] for spec, v in res.items()}

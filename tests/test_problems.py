@@ -220,10 +220,13 @@ def test_batched_prediction_equals_ridge_risk_per_problem():
     assert isinstance(out, list) and [r["id"] for r in out] == list(range(40))
     for p, r in zip(problems, out, strict=True):
         ref = ridge_risk(p["spectrum"], **_ridge_kwargs(p))
-        for key in ("test_error", "bias", "variance", "zeta", "kappa", "u", "residual"):
+        for key in ("test_error", "bias", "variance", "zeta", "kappa", "u"):
             assert r[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12, abs=1e-300), key
+        # residuals sit at the rounding level and iteration counts may differ by one step
+        # (the batched and the single call sum the spectrum in different orders)
+        assert r["residual"] <= 1e-13 and float(ref.residual) <= 1e-13
         assert r["converged"] == bool(ref.converged) and r["status"] == int(ref.status)
-        assert r["iterations"] == int(ref.iterations)
+        assert abs(r["iterations"] - int(ref.iterations)) <= 1
         assert type(r["test_error"]) is float and type(r["converged"]) is bool
 
 

@@ -1,5 +1,5 @@
 """Symbolic theory (SymPy): the single source of truth for every formula of THEORY.md."""
 
-from . import ridge, spectral, symbols
+from . import random_projection, ridge, spectral, symbols
 
-__all__ = ["ridge", "spectral", "symbols"]
+__all__ = ["random_projection", "ridge", "spectral", "symbols"]

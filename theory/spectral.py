@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 __all__ = [
     "SpectralMoment",
@@ -87,7 +88,7 @@ class SpectralMoment(sp.Function):
 
     def fdiff(self, argindex=4):  # noqa: D102 - SymPy hook
         if argindex != 4:
-            raise sp.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         weight, a, b, t = self.args
         return -b * SpectralMoment(weight, a, b + 1, t)
 

@@ -87,7 +87,7 @@ def ridge_fit_errors(
     g = (vt * spectrum) @ vt.T
     h = (u_mat.T * noise_var_rows) @ u_mat
     k = g * h
-    variance = np.einsum("la,ab,lb->l", filt, k, filt)
+    variance = ((filt @ k) * filt).sum(axis=1)
     return {
         "test_error": err + variance,
         "bias": bias,

@@ -1,0 +1,259 @@
+"""The random-projections shift θ of Theorem 2, solved for whole width grids at once.
+
+Two routes to the same θ (THEORY.md §2):
+
+* :func:`solve_theta` — the scalar equation ``θ γ τ(θ) e(θ) = λ`` with ``τ = 1 − df1(θ)/m``,
+  ``e = 1 − df1(θ)/n`` (:data:`~modelcollapse.theory.random_projection.THETA_EQUATION`), divided
+  by its well-conditioned factor (:func:`~modelcollapse.theory.random_projection.theta_residual`):
+  for ``m ≤ n`` ``h = 1 − λ/(θγe) − df1/m``, for ``m > n`` ``h = 1 − λ/(θγτ) − df1/n``.  Both are
+  increasing where the divided-out factor is positive, and the width-``min(m, n)`` ridge κ with
+  penalty ``λd/m`` is a lower bracket (``e, τ ≤ 1``); ``λ d/m + tr Σ/m + tr Σ/n`` an upper one.
+  Ridgeless (λ = 0): θ is the root of ``df1(θ) = min(m, n)`` (0 if ``d ≤ min(m, n)``); the
+  interpolation threshold is ``min(m, d) = n`` (status 1).
+* :func:`solve_theta_nested` — the nested definition: ``κ2(t)`` by
+  :func:`~modelcollapse.numerics.kappa.solve_kappa` (ridge fixed point with ``λ' = t d/m``,
+  ``n' = m``) inside a bracketed Newton solve of ``1 − λ/t − df1(κ2(t))/n = 0`` for ``t*``
+  (λ > 0 only).  Slower; used to cross-check.
+
+Both return a :class:`ThetaResult` with ``converged``, ``iterations``, ``residual``, ``status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from modelcollapse.theory import random_projection as rp
+from modelcollapse.theory.symbols import d as d_sym
+from modelcollapse.theory.symbols import lam as lam_sym
+from modelcollapse.theory.symbols import m as m_sym
+from modelcollapse.theory.symbols import n as n_sym
+from modelcollapse.theory.symbols import t as t_sym
+from modelcollapse.theory.symbols import theta as theta_sym
+
+from ._compile import CompiledExpression, compile_expression
+from ._moments import SpectrumBatch
+from ._rootfind import bracketed_log_newton
+from .kappa import solve_kappa
+
+__all__ = ["ThetaResult", "solve_theta", "solve_theta_nested"]
+
+
+@dataclass(frozen=True)
+class ThetaResult:
+    """θ, t*, e, τ on a flat grid, with convergence information.
+
+    ``e`` and ``τ`` are returned in their well-conditioned forms: the larger from its definition
+    (``1 − df1/n`` or ``1 − df1/m``), the smaller from ``θγτe = λ``.
+    """
+
+    theta: np.ndarray
+    t_star: np.ndarray
+    e: np.ndarray
+    tau: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    status: np.ndarray
+
+
+_SCALARS = [theta_sym, lam_sym, n_sym, m_sym, d_sym]
+
+
+@cache
+def _compiled() -> dict[str, CompiledExpression]:
+    out: dict[str, CompiledExpression] = {}
+    for branch in ("under", "over"):
+        h = rp.theta_residual(branch)
+        out[f"h_{branch}"] = compile_expression(h, _SCALARS)
+        out[f"dh_{branch}"] = compile_expression(theta_sym * sp.diff(h, theta_sym), _SCALARS)
+    first = rp.first_order_solution()
+    out["e"] = compile_expression(first[rp.e], _SCALARS)
+    out["tau"] = compile_expression(first[rp.tau], _SCALARS)
+    factored = rp.THETA_EQUATION_FACTORED
+    tau_from_e = sp.solve(factored, rp.tau)[0]
+    e_from_tau = sp.solve(factored, rp.e)[0]
+    out["tau_from_e"] = compile_expression(tau_from_e, [*_SCALARS, rp.e])
+    out["e_from_tau"] = compile_expression(e_from_tau, [*_SCALARS, rp.tau])
+    out["t_star"] = compile_expression(rp.T_STAR_FROM_TAU, [*_SCALARS, rp.tau])
+    # nested route: h(t) = 1 − λ/t − df1(κ2)/n with κ2 = κ2(t), and its log-derivative
+    h_t = rp.T_FIXED_POINT.subs(t_sym, sp.Symbol("t_")) / sp.Symbol("t_")
+    h_t = sp.expand(h_t.subs(sp.Symbol("t_"), t_sym))
+    dh_t = t_sym * (sp.diff(h_t, t_sym) + sp.diff(h_t, theta_sym) * rp.kappa2_prime())
+    out["h_t"] = compile_expression(h_t, [t_sym, *_SCALARS])
+    out["dh_t"] = compile_expression(dh_t.subs(rp.t_star, t_sym), [t_sym, *_SCALARS])
+    return out
+
+
+def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
+    """``e``, ``τ`` and ``t*`` at θ: the larger factor from its definition, the smaller from λ."""
+    f = _compiled()
+    mom = batch.moments(theta, [("I_d", 1, 1)], index=index)
+    sc = dict(theta=theta, n=n, m=m, d=d, **{"lambda": lam})
+    under = m <= n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_def = np.broadcast_to(f["e"](mom, **sc), theta.shape)
+        tau_def = np.broadcast_to(f["tau"](mom, **sc), theta.shape)
+        tau_small = f["tau_from_e"](mom, **sc, e=e_def)
+        e_small = f["e_from_tau"](mom, **sc, tau=tau_def)
+    e = np.where(under, e_def, e_small)
+    tau = np.where(under, tau_small, tau_def)
+    # λ = 0: the small factor is exactly 0 (θ is the root of df1 = min(m, n)) unless d ≤ min(m,n)
+    ridgeless = lam == 0
+    e = np.where(ridgeless & ~under, np.where(theta > 0, 0.0, e_def), e)
+    tau = np.where(ridgeless & under, np.where(theta > 0, 0.0, tau_def), tau)
+    e = np.clip(e, 0.0, 1.0)
+    tau = np.clip(tau, 0.0, 1.0)
+    t_star = np.asarray(f["t_star"](mom, **sc, tau=tau), dtype=float)
+    t_star = np.where(ridgeless & under, 0.0, t_star)
+    return e, tau, t_star
+
+
+def solve_theta(
+    batch: SpectrumBatch,
+    lam: np.ndarray,
+    n: np.ndarray,
+    m: np.ndarray,
+    *,
+    xtol: float = 1e-14,
+    rtol: float = 1e-10,
+    maxiter: int = 200,
+) -> ThetaResult:
+    """Solve ``θγτe = λ`` elementwise (flat arrays; ``batch`` shared or one row per element).
+
+    Examples
+    --------
+    Isotropic Σ = I, d = 100, n = 200, m = 50, λ → 0⁺: θ = d/m − 1 = 1, t* = 0, e = 1 − m/n.
+
+    >>> import numpy as np
+    >>> from modelcollapse.numerics._moments import SpectrumBatch
+    >>> from modelcollapse.numerics._rp_solve import solve_theta
+    >>> r = solve_theta(SpectrumBatch(np.ones(100)), np.zeros(1), np.full(1, 200.), np.full(1, 50.))
+    >>> r.theta.round(12).tolist(), r.e.tolist(), r.status.tolist()
+    ([1.0], [0.75], [0])
+    """
+    f = _compiled()
+    d = batch.d
+    size = lam.shape[0]
+    s_rows = None if batch.shared else batch.s
+    eig = batch.s[0] if batch.shared else s_rows
+    trace = np.broadcast_to(batch.trace, (size,))
+    theta = np.zeros(size)
+    iterations = np.zeros(size, dtype=np.int64)
+    status = np.zeros(size, dtype=np.int8)
+    residual = np.zeros(size)
+    small = np.minimum(m, n)
+
+    ridgeless = lam == 0
+    if ridgeless.any():
+        r = np.flatnonzero(ridgeless)
+        kres = solve_kappa(eig if batch.shared else eig[r], 0.0, small[r])
+        theta[r] = kres.kappa
+        iterations[r] = kres.iterations
+        residual[r] = kres.residual
+        status[r] = np.where(kres.status == 1, 0, kres.status)
+        threshold = np.minimum(m[r], d) == n[r]
+        status[r[threshold]] = 1
+        theta[r[threshold & (d <= n[r])]] = 0.0
+
+    pos = np.flatnonzero(~ridgeless)
+    if pos.size:
+        lam_p, n_p, m_p, small_p = lam[pos], n[pos], m[pos], small[pos]
+        kres = solve_kappa(eig if batch.shared else eig[pos], lam_p * d / m_p, small_p)
+        lo = np.where(kres.converged, kres.kappa, lam_p * d / m_p)
+        hi = lam_p * d / m_p + trace[pos] / m_p + trace[pos] / n_p
+        lo = np.minimum(lo, hi)
+        under = m_p <= n_p
+        names = ("h_under", "dh_under", "h_over", "dh_over")
+        specs = sorted({s for k in names for s in f[k].specs})
+
+        def fun(x: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rows = pos[sub]
+            mom = batch.moments(x, specs, index=None if batch.shared else rows)
+            sc = dict(theta=x, n=n[rows], m=m[rows], d=d, **{"lambda": lam[rows]})
+            u_ = under[sub]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                h = np.where(u_, f["h_under"](mom, **sc), f["h_over"](mom, **sc))
+                dh = np.where(u_, f["dh_under"](mom, **sc), f["dh_over"](mom, **sc))
+            return h, dh
+
+        out = bracketed_log_newton(fun, lo, hi, x0=lo, xtol=xtol,
+                                   ftol=2e-15, maxiter=maxiter)
+        theta[pos] = out.x
+        iterations[pos] = out.iterations + kres.iterations
+        status[pos] = out.status
+        h, _ = fun(out.x, np.arange(pos.size))
+        residual[pos] = np.abs(h)
+        fail = (status[pos] == 0) & ~(residual[pos] <= rtol)
+        status[pos[fail]] = -1
+
+    e, tau, t_star = _finish_e_tau(batch, theta, lam, n, m, d)
+    return ThetaResult(theta=theta, t_star=t_star, e=e, tau=tau, converged=status >= 0,
+                       iterations=iterations, residual=residual, status=status)
+
+
+def solve_theta_nested(
+    batch: SpectrumBatch,
+    lam: np.ndarray,
+    n: np.ndarray,
+    m: np.ndarray,
+    *,
+    xtol: float = 1e-14,
+    rtol: float = 1e-10,
+    maxiter: int = 200,
+) -> ThetaResult:
+    """θ by the nested definition ``θ = κ2(t*)`` (λ > 0 only; flat arrays).
+
+    ``t*`` solves ``h(t) = 1 − λ/t − df1(κ2(t))/n = 0``; ``h`` increases in ``t`` and
+    ``t* ∈ [λ, λ + m tr Σ/(d n)]`` (``κ2 ≥ t d/m`` and ``df1(κ) ≤ tr Σ/κ``).  ``dh/dlog t`` uses
+    the symbolic ``κ2'`` (:func:`~modelcollapse.theory.random_projection.kappa2_prime`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.numerics._moments import SpectrumBatch
+    >>> from modelcollapse.numerics._rp_solve import solve_theta, solve_theta_nested
+    >>> b = SpectrumBatch(1 / np.arange(1, 51))
+    >>> args = (np.full(2, 0.01), np.full(2, 40.0), np.array([20.0, 80.0]))
+    >>> bool(np.allclose(solve_theta_nested(b, *args).theta, solve_theta(b, *args).theta,
+    ...                  rtol=1e-12))
+    True
+    """
+    if np.any(lam <= 0):
+        raise ValueError("ridge: the nested solver needs λ > 0 (use solve_theta for λ = 0)")
+    f = _compiled()
+    d = batch.d
+    size = lam.shape[0]
+    eig = batch.s[0] if batch.shared else batch.s
+    trace = np.broadcast_to(batch.trace, (size,))
+    inner_iters = np.zeros(size, dtype=np.int64)
+    specs = sorted(set(f["h_t"].specs) | set(f["dh_t"].specs))
+
+    def kappa2(tt: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        kres = solve_kappa(eig if batch.shared else eig[rows], tt * d / m[rows], m[rows])
+        kres.raise_if_unconverged()
+        inner_iters[rows] += kres.iterations
+        return kres.kappa
+
+    def fun(tt: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k2 = kappa2(tt, rows)
+        mom = batch.moments(k2, specs, index=None if batch.shared else rows)
+        sc = dict(t=tt, theta=k2, n=n[rows], m=m[rows], d=d, **{"lambda": lam[rows]})
+        return f["h_t"](mom, **sc), f["dh_t"](mom, **sc)
+
+    lo = lam.copy()
+    hi = lam + m * trace / (d * n)
+    out = bracketed_log_newton(fun, lo, hi, xtol=xtol, ftol=2e-15, maxiter=maxiter)
+    status = out.status.copy()
+    rows = np.arange(size)
+    h, _ = fun(out.x, rows)
+    residual = np.abs(h)
+    status[(status == 0) & ~(residual <= rtol)] = -1
+    theta = kappa2(out.x, rows)
+    e, tau, _ = _finish_e_tau(batch, theta, lam, n, m, d)
+    return ThetaResult(theta=theta, t_star=out.x, e=e, tau=tau, converged=status >= 0,
+                       iterations=out.iterations + inner_iters, residual=residual,
+                       status=status)

@@ -1,0 +1,127 @@
+"""Theorem 2 against Monte Carlo of the finite random-projections model (THEORY.md §2, §5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from modelcollapse.numerics import rp_risk
+from modelcollapse.verify import simulate_rp
+from modelcollapse.verify.montecarlo_rp import rp_fit_errors
+
+KEYS = ("test_error", "bias", "variance", "zeta")
+
+
+def _power_law(d: int) -> np.ndarray:
+    s = 1 / np.arange(1, d + 1)
+    return s / s.sum()
+
+
+def test_fit_errors_match_a_direct_solve():
+    rng = np.random.default_rng(5)
+    n, d, m, lam = 30, 12, 20, 0.05
+    s = rng.uniform(0.5, 2, d)
+    x = rng.standard_normal((n, d)) * np.sqrt(s)
+    smat = rng.standard_normal((m, d)) / np.sqrt(d)
+    w1, w2 = rng.standard_normal(d), rng.standard_normal(d)
+    y = np.r_[x[:20] @ w1, x[20:] @ w2]
+    noise = np.r_[np.full(20, 0.3), np.full(10, 0.7)]
+    z = x @ smat.T
+    out = rp_fit_errors(z, smat, y, x @ w1, w1, s, lam, noise)
+    a = np.linalg.solve(z.T @ z + n * lam * np.eye(m), z.T)  # v = A y
+    beta = smat.T @ (a @ y)
+    err = ((beta - w1) ** 2 * s).sum()
+    var = np.trace((smat.T @ a).T @ np.diag(s) @ (smat.T @ a) @ np.diag(noise))
+    assert out["test_error"] == pytest.approx(err + var, rel=1e-10)
+    assert out["variance"] == pytest.approx(var, rel=1e-10)
+
+
+def test_seeded_and_bit_reproducible():
+    d = 40
+    kw = dict(n=30, m=[10, 50], p2=0.5, ridge=0.1, noise_real=0.3, gamma=np.full(d, 1 / d),
+              delta=np.full(d, 0.5 / d), draws=4)
+    a, b = simulate_rp(np.ones(d), seed=7, **kw), simulate_rp(np.ones(d), seed=7, **kw)
+    c = simulate_rp(np.ones(d), seed=8, **kw)
+    for k in KEYS:
+        assert np.array_equal(a.draws[k], b.draws[k])
+    assert not np.array_equal(a.draws["test_error"], c.draws["test_error"])
+    assert a.params["nested_widths"] and a.params["n2"] == 15
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [(dict(m=[10.5]), "m"), (dict(m=[0]), "m"), (dict(ridge=[0.1, 0.2]), "ridge"),
+     (dict(n=20.5), "n"), (dict(draws=0), "draws"), (dict(p2=-0.1), "p2")],
+)
+def test_bad_input_names_the_parameter(kwargs, name):
+    d = 10
+    args = dict(n=20, m=[5], p2=0.5, ridge=0.1, gamma=np.ones(d), delta=np.ones(d), **{})
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        simulate_rp(np.ones(d), **args)
+
+
+@st.composite
+def rp_problems(draw):
+    """Random-projection problems on both sides of ψ = 1 (d = 200, n = 160)."""
+    d, n = 200, 160
+    spectrum = draw(st.sampled_from(["isotropic", "power_law"]))
+    s = np.full(d, 1 / d) * d if spectrum == "isotropic" else _power_law(d)
+    side = draw(st.sampled_from(["under", "over"]))
+    widths = [48, 96] if side == "under" else [240, 400]
+    p2 = draw(st.sampled_from([0.0, 0.05, 0.7]))
+    lam = draw(st.sampled_from([1e-3, 1e-1])) * float(s.mean())
+    c_sq = draw(st.sampled_from([0.2, 1.0]))
+    teacher = draw(st.sampled_from(["random", "fixed"]))
+    if teacher == "random":
+        tk = dict(gamma=np.full(d, 1 / d), delta=np.full(d, c_sq / d) * s.mean() / s)
+    else:
+        rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+        w1 = rng.standard_normal(d) / np.sqrt(d)
+        dl = rng.standard_normal(d) * np.sqrt(c_sq / d * s.mean() / s)
+        tk = dict(w_real=w1, w_synth=w1 + dl)
+    return dict(spectrum=s, n=n, m=widths, p2=p2, ridge=lam, noise_real=0.3,
+                noise_synth=0.5, **tk)
+
+
+@given(problem=rp_problems(), seed=st.integers(0, 2**16))
+def test_theory_matches_monte_carlo(problem, seed):
+    s = problem.pop("spectrum")
+    theory = rp_risk(s, **problem)
+    mc = simulate_rp(s, draws=40, seed=seed, **problem)
+    for key in KEYS:
+        ok = mc.agrees_with(getattr(theory, key), key, rtol=0.03)
+        assert ok.all(), (key, getattr(theory, key), mc.mean[key], mc.stderr[key])
+
+
+def _errata(d, n, widths, draws, seed):
+    """Fig. 4 setting (THEORY.md §4): Σ ∝ 1/j with tr Σ = 1, w1 ~ N(0, I/d), Δ = (c²/d)Σ^{-1},
+    σ = 0.1, λ = 1e-8, p2 = 0.4, c² = 1."""
+    s = _power_law(d)
+    kw = dict(n=n, m=widths, p2=0.4, ridge=1e-8, noise_real=0.1, noise_synth=0.1,
+              gamma=np.full(d, 1 / d), delta=(1.0 / d) / s)
+    mc = simulate_rp(s, draws=draws, seed=seed, **kw)
+    corrected = rp_risk(s, **kw)
+    printed = rp_risk(s, form="printed", **kw)
+    for key in KEYS:
+        assert mc.agrees_with(getattr(corrected, key), key, rtol=0.03).all(), key
+    # the printed ζ (middle term with p2 instead of p2²) is many standard errors off
+    z = mc.z_scores(printed.zeta, "zeta")
+    assert (z > 6).all(), z
+    assert not mc.agrees_with(printed.zeta, "zeta", rtol=0.03).any()
+    # the printed V (no 1/n) is off by a factor n
+    assert not mc.agrees_with(printed.variance, "variance", rtol=0.03).any()
+    return z
+
+
+def test_errata_printed_form_rejected_small():
+    # d = 300, n = 250 (n1 = 150, n2 = 100): the Fig. 4 proportions at half size
+    _errata(300, 250, [50, 100, 150], draws=40, seed=11)
+
+
+@pytest.mark.slow
+def test_errata_printed_form_rejected_fig4():
+    # the Fig. 4 sizes: d = 600, n1 = 300, n2 = 200
+    _errata(600, 500, [100, 250, 400], draws=60, seed=12)

@@ -1,0 +1,200 @@
+"""Weighted single-step mixing (paper §5, THEORY.md §3): a two-group deterministic equivalent.
+
+The loss ``((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²`` is ridge with per-row weights
+``a1 = (1−α)/p1`` (real rows) and ``a2 = α/p2`` (synthetic rows).  Its deterministic equivalent,
+in the spirit of the paper's Proposition 2 (two groups, one covariance), is stated with the
+leave-one-out factor ``δ``:
+
+* ``ξ(δ) = p1 a1/(1 + a1 δ) + p2 a2/(1 + a2 δ)`` (the groups' weights in the resolvent),
+  ``κ = λ/ξ`` and the fixed point ``δ ξ(δ) = df1(κ)/n`` — so ``(Σ̂_A + λ)^{-1} ≃ (Σ + κ)^{-1}/ξ``;
+* the effective teacher ``w_e = w1 + θ δ_w`` with ``θ = [p2 a2/(1 + a2 δ)]/ξ`` — *not* ``w_α``
+  at finite φ, since the groups' leave-one-out factors ``1/(1 + a_g δ)`` differ;
+* what each group's rows leave unexplained acts as noise: ``s1² = θ² c² + σ1²``,
+  ``s2² = (1 − θ)² c² + σ2²``;
+* ``η = Σ_g p_g a_g²/(1 + a_g δ)²``, ``D2 = df2(κ)/(n ξ²)``, and
+
+      E_test ≃ κ² w_eᵀΣ(Σ+κ)^{-2}w_e / (1 − η D2)
+               + [Σ_g p_g a_g² s_g²/(1 + a_g δ)²] D2/(1 − η D2)
+               − 2 θ κ δ_wᵀΣ(Σ+κ)^{-1}w_e + θ² c².
+
+With ``a1 = a2 = 1`` (α = p2) this is Theorem 1 in its effective-teacher form.  The derivation is
+the leave-one-out argument of Theorem 1 with the weights carried through; Monte Carlo is the
+arbiter (``tests/test_mixing.py``).  Here ``δ_w = w2 − w1`` is the teacher shift (``DD``, ``W1D``,
+``DELTA`` weights) and ``delta_loo`` the leave-one-out factor.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from modelcollapse.theory import mixing
+>>> from modelcollapse.theory.symbols import p2
+>>> sp.simplify(mixing.THETA.subs({mixing.a1: 1, mixing.a2: 1}) - p2)
+0
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+import sympy as sp
+
+from . import ridge_isotropic as iso
+from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2, isotropic
+from .symbols import c, kappa, lam, n, p1, p2, phi, sigma1, sigma2
+
+__all__ = [
+    "alpha",
+    "a1",
+    "a2",
+    "delta_loo",
+    "XI",
+    "THETA",
+    "ETA",
+    "D2",
+    "FIXED_POINT",
+    "row_weights",
+    "test_error",
+    "isotropic_ridgeless",
+    "small_phi_expansion",
+    "optimal_alpha",
+    "printed_corollary2",
+    "printed_optimal_alpha",
+]
+
+alpha = sp.Symbol("alpha", nonnegative=True)  #: α, the synthetic group's share of the loss
+a1 = sp.Symbol("a1", nonnegative=True)  #: per-row weight of real rows, (1−α)/p1
+a2 = sp.Symbol("a2", nonnegative=True)  #: per-row weight of synthetic rows, α/p2
+delta_loo = sp.Symbol("delta", positive=True)  #: δ, the leave-one-out factor (1/n) tr ΣQ
+
+#: ξ(δ): the groups' weights in the resolvent.
+XI: sp.Expr = p1 * a1 / (1 + a1 * delta_loo) + p2 * a2 / (1 + a2 * delta_loo)
+#: θ: the effective teacher is w1 + θ (w2 − w1).
+THETA: sp.Expr = (p2 * a2 / (1 + a2 * delta_loo)) / XI
+#: η = Σ_g p_g a_g²/(1 + a_g δ)².
+ETA: sp.Expr = p1 * a1**2 / (1 + a1 * delta_loo) ** 2 + p2 * a2**2 / (1 + a2 * delta_loo) ** 2
+#: D2 = df2(κ)/(n ξ²).
+D2: sp.Expr = df2(kappa) / (n * XI**2)
+#: The fixed point: with κ = λ/ξ, ``δ ξ(δ) − df1(κ)/n = 0``.
+FIXED_POINT: sp.Expr = delta_loo * XI - df1(kappa) / n
+
+
+def row_weights() -> dict[sp.Symbol, sp.Expr]:
+    """``{a1: (1−α)/p1, a2: α/p2}`` (the paper's eq. 16)."""
+    return {a1: (1 - alpha) / p1, a2: alpha / p2}
+
+
+def _M(w, a, b):
+    return SpectralMoment(w, a, b, kappa)
+
+
+def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
+    """``E_test`` of weighted ridge in terms of κ, δ, a1, a2 and spectral moments (see module).
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.mixing import test_error, delta_loo
+    >>> test_error().has(delta_loo)
+    True
+    """
+    th = THETA
+    if teacher == "random":
+        quad = _M(GAMMA, 1, 2) + th**2 * _M(DELTA, 1, 2)
+        cross = th * _M(DELTA, 1, 1)
+        c_sq = _M(DELTA, 1, 0)
+    elif teacher == "fixed":
+        quad = _M(W1W1, 1, 2) + 2 * th * _M(W1D, 1, 2) + th**2 * _M(DD, 1, 2)
+        cross = _M(W1D, 1, 1) + th * _M(DD, 1, 1)
+        c_sq = _M(DD, 1, 0)
+    else:
+        raise ValueError(f"teacher must be 'random' or 'fixed', got {teacher!r}")
+    s1_sq = th**2 * c_sq + sigma1**2
+    s2_sq = (1 - th) ** 2 * c_sq + sigma2**2
+    noise = (
+        p1 * a1**2 * s1_sq / (1 + a1 * delta_loo) ** 2
+        + p2 * a2**2 * s2_sq / (1 + a2 * delta_loo) ** 2
+    )
+    inflate = 1 / (1 - ETA * D2)
+    return (
+        kappa**2 * quad * inflate
+        + noise * D2 * inflate
+        - 2 * th * kappa * cross
+        + th**2 * c_sq
+    )
+
+
+test_error.__test__ = False  # a formula, not a pytest test
+
+_TOTALS = {IDENTITY: phi * n, GAMMA: iso.r**2, DELTA: c**2}
+
+
+@cache
+def isotropic_ridgeless() -> dict[str, sp.Expr]:
+    """Σ = I, λ → 0⁺ with ``φ < p_active``: κ = 0, ``δ ξ(δ) = φ``, and E in terms of δ.
+
+    Returns ``{"fixed_point": δξ(δ) − φ, "E": E(δ)}`` (random effects, r² = tr Γ, c² = tr Δ).
+    """
+    e = isotropic(test_error("random"), _TOTALS).subs(kappa, 0)
+    fp = isotropic(FIXED_POINT, _TOTALS).subs(kappa, 0)
+    return {"fixed_point": fp, "E": e}
+
+
+@cache
+def small_phi_expansion() -> dict[str, sp.Expr]:
+    """First order in φ of the ridgeless isotropic error, derived by SymPy.
+
+    δ(φ) is defined by ``δ ξ(δ) = φ`` with δ(0) = 0; implicit differentiation gives
+    ``δ'(0) = 1/ξ(0)``, and ``E(φ) ≃ E(0) + φ [∂_φ E + ∂_δ E · δ'(0)]`` at (φ, δ) = (0, 0)::
+
+        E ≃ α²c² + φ [(1−α)²σ1²/p1 + α²σ2²/p2 + α²(1−α)²c²/(p1p2) + 2α²(1−α)(a1 − a2)c²]
+
+    The last term comes from θ = α(1 + (1−α)(a1 − a2)φ + O(φ²)): the effective teacher is not
+    ``w_α`` even at first order.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.mixing import small_phi_expansion, alpha
+    >>> from modelcollapse.theory.symbols import c, phi
+    >>> sp.simplify(small_phi_expansion()["E"].subs(phi, 0) - alpha**2 * c**2)
+    0
+    """
+    ridgeless = isotropic_ridgeless()
+    at0 = {delta_loo: 0, phi: 0}
+    d_delta = 1 / XI.subs(delta_loo, 0)  # from d/dφ [δ ξ(δ)] = 1 at δ = 0
+    e = ridgeless["E"]
+    e0 = e.subs(at0)
+    e1 = sp.diff(e, phi).subs(at0) + sp.diff(e, delta_loo).subs(at0) * d_delta
+    w = row_weights()
+    first = sp.simplify(sp.factor((e0 + phi * e1).subs(w)))
+    theta1 = sp.diff(THETA, delta_loo).subs(delta_loo, 0) * d_delta
+    theta = sp.simplify((THETA.subs(delta_loo, 0) + phi * theta1).subs(w))
+    return {"delta": phi * d_delta.subs(w), "theta": theta, "E": first}
+
+
+@cache
+def optimal_alpha() -> sp.Expr:
+    """``α* = φ σ1²/(p1 c²) + O(φ²)``: the stationary point of the first-order error, by SymPy.
+
+    At φ → 0 the best weight is 0 (train on the real rows); at small φ a little synthetic weight
+    reduces the variance.
+    """
+    big_a = sp.Symbol("A")
+    e = small_phi_expansion()["E"]
+    grad = sp.series(sp.diff(e, alpha).subs(alpha, phi * big_a), phi, 0, 2).removeO()
+    sol = sp.solve(sp.expand(grad).coeff(phi, 1), big_a)
+    if len(sol) != 1:
+        raise RuntimeError(f"expected one first-order optimum, got {sol}")
+    return sp.simplify(phi * sol[0])
+
+
+def printed_corollary2() -> sp.Expr:
+    """The paper's printed Corollary 2: ``p2²α²c² + ((1−α)p1σ1² + αp2σ2²)φ`` (rejected)."""
+    return p2**2 * alpha**2 * c**2 + ((1 - alpha) * p1 * sigma1**2 + alpha * p2 * sigma2**2) * phi
+
+
+def printed_optimal_alpha() -> sp.Expr:
+    """The paper's printed ``α* = 1 − (p1σ1² − p2σ2²)φ/(2c²)`` (before clipping; rejected)."""
+    return 1 - (p1 * sigma1**2 - p2 * sigma2**2) * phi / (2 * c**2)
+
+
+_ = lam  # λ enters through κ = λ/ξ (numerics), kept for readers
