@@ -121,7 +121,8 @@ def simulate_ridge(
     n : int
         Total rows.
     p2 : float
-        Synthetic fraction in [0, 1] (rounded to a whole number of rows).
+        Synthetic fraction in [0, 1], rounded to ``n2 = round(p2 n)`` whole rows; compare with
+        the theory at ``params["p2_effective"] = n2/n``.
     ridge : array_like, shape (L,)
         λ grid; every λ uses the same draws (one SVD per draw).
     noise_real, noise_synth : float
@@ -166,7 +167,12 @@ def simulate_ridge(
     lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
     if lam.ndim != 1:
         raise ValueError("ridge: expected a 1-D grid of λ values")
-    draws = int(check_array(draws, "draws", lower=1.0))
+    draws_f = float(check_array(draws, "draws", lower=1.0))
+    if draws_f != int(draws_f):
+        raise ValueError(f"draws: must be a whole number, got {draws}")
+    draws = int(draws_f)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
     s1 = float(check_array(noise_real, "noise_real", lower=0.0))
     s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
     n1, n2 = _rows(n_int, p2f)
@@ -192,7 +198,8 @@ def simulate_ridge(
         for k, v in errs.items():
             out[k].append(v)
     params = dict(
-        model="ridge", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, ridge=lam.tolist(),
+        model="ridge", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, p2_effective=n2 / n_int,
+        ridge=lam.tolist(),
         noise_real=s1, noise_synth=s2, teacher=teacher.kind, draws=draws,
     )
     return MonteCarloResult.from_draws({k: np.array(v) for k, v in out.items()}, seed, params)
