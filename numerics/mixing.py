@@ -35,6 +35,9 @@ class MixingRisk:
     ----------
     test_error : ndarray
         ``E_test`` on the real distribution (``+inf`` at an interpolation threshold).
+    bias, variance, zeta : ndarray
+        The split of :func:`modelcollapse.theory.mixing.risk_components` (Theorem 1's B, V, ζ
+        when α = p2).
     kappa, delta, theta, xi : ndarray
         κ = λ/ξ, the leave-one-out factor δ, the effective-teacher weight θ and ξ(δ)
         (δ = ``inf``, ξ = 0 in the over-parametrised ridgeless case, where weights are moot).
@@ -43,6 +46,9 @@ class MixingRisk:
     """
 
     test_error: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    zeta: np.ndarray
     kappa: np.ndarray
     delta: np.ndarray
     theta: np.ndarray
@@ -62,9 +68,10 @@ class MixingRisk:
 
 
 @cache
-def _compiled(kind: str) -> CompiledExpression:
+def _compiled(kind: str) -> dict[str, CompiledExpression]:
     scalars = [kappa, theory.delta_loo, theory.a1, theory.a2, p2, sigma1, sigma2, n]
-    return compile_expression(theory.test_error(kind), scalars)  # type: ignore[arg-type]
+    comps = theory.risk_components(kind)  # type: ignore[arg-type]
+    return {k: compile_expression(comps[k], scalars) for k in ("test_error", "bias", "variance")}
 
 
 def _xi(delta, a1, a2, p2v):
@@ -197,16 +204,20 @@ def weighted_ridge_risk(
         )
 
     total = np.full(size, np.nan)
+    bias = np.full(size, np.nan)
+    variance = np.full(size, np.nan)
     theta = np.full(size, np.nan)
     xi_v = np.zeros(size)
     ok = pos | under
     if ok.any():
         j = np.flatnonzero(ok)
-        mom = batch.moments(kap[j], _compiled(teacher.kind).specs)
-        total[j] = _compiled(teacher.kind)(
-            mom, kappa=kap[j], delta=dlt[j], a1=a1[j], a2=a2[j], p2=p2v[j],
-            sigma1=f["noise_real"][j], sigma2=f["noise_synth"][j], n=nn[j],
-        )
+        fns = _compiled(teacher.kind)
+        mom = batch.moments(kap[j], sorted({sp for f in fns.values() for sp in f.specs}))
+        args = dict(kappa=kap[j], delta=dlt[j], a1=a1[j], a2=a2[j], p2=p2v[j],
+                    sigma1=f["noise_real"][j], sigma2=f["noise_synth"][j], n=nn[j])
+        total[j] = fns["test_error"](mom, **args)
+        bias[j] = fns["bias"](mom, **args)
+        variance[j] = fns["variance"](mom, **args)
         xi_v[j] = _xi(dlt[j], a1[j], a2[j], p2v[j])
         theta[j] = (p2v[j] * a2[j] / (1 + a2[j] * dlt[j])) / xi_v[j]
     if over.any():
@@ -218,12 +229,19 @@ def weighted_ridge_risk(
                          noise_synth=f["noise_synth"][j], **_teacher_kwargs(gamma, delta,
                                                                            w_real, w_synth))
         total[j] = sub.test_error
+        bias[j] = sub.bias
+        variance[j] = sub.variance
         kap[j] = sub.kappa
         status[j] = sub.status
         dlt[j] = np.inf
         theta[j] = p2_act
+    with np.errstate(invalid="ignore"):
+        zeta = total - bias - variance
     return MixingRisk(
         test_error=total.reshape(shape),
+        bias=bias.reshape(shape),
+        variance=variance.reshape(shape),
+        zeta=np.where(np.isinf(total), total, zeta).reshape(shape),
         kappa=kap.reshape(shape),
         delta=dlt.reshape(shape),
         theta=theta.reshape(shape),

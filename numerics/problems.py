@@ -26,6 +26,9 @@ key            required meaning
 ``w_synth``    teacher  … with the synthetic teacher w2 (d numbers); or instead:
 ``gamma``      teacher  random effects: the diagonal of Γ = cov(w1) (d numbers ≥ 0) …
 ``delta``      teacher  … with the diagonal of Δ = cov(w2 − w1) (d numbers ≥ 0)
+``mixing_weight`` no    ridge only: weight α ∈ [0, 1] of the synthetic group in the loss
+                        ``((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²`` (THEORY.md §3; the
+                        default, plain ridge, is α = p2)
 ``id``         no       a string (≤ 200 characters) or an integer, echoed in the output
 ============== ======== =================================================================
 
@@ -43,7 +46,8 @@ out), with
 * ``model`` (and ``id`` if given);
 * ``test_error``, ``bias``, ``variance``, ``zeta``: ``E_test ≃ B + V + ζ`` (excess risk on the real
   distribution);
-* ridge: ``kappa`` (κ of eq. 8) and ``u``; random projections: ``theta``, ``e``, ``tau``, ``u``,
+* ridge: ``kappa`` (κ of eq. 8) and ``u``; weighted mixing (``mixing_weight`` given): ``kappa``
+  (= λ/ξ) and ``theta`` (the effective teacher is ``w1 + θ(w2 − w1)``); random projections: ``theta``, ``e``, ``tau``, ``u``,
   ``omega_prime`` (θ, e, τ, u, ω' of Definition 2);
 * ``converged``, ``iterations``, ``residual``, ``status`` (0 converged, 1 interpolation threshold,
   −1 iteration limit, −2 non-finite value met) and ``note`` (``""`` when there is nothing to say).
@@ -102,7 +106,7 @@ MODELS = ("ridge", "random_projection")
 _COMMON = ("model", "n", "p2", "ridge", "noise_real", "noise_synth", "spectrum")
 _REQUIRED = {"ridge": _COMMON, "random_projection": (*_COMMON, "m")}
 _TEACHERS = {"fixed": ("w_real", "w_synth"), "random": ("gamma", "delta")}
-_OPTIONAL = ("id",)
+_OPTIONAL = ("mixing_weight", "id")
 _ALL_KEYS = (*_REQUIRED["random_projection"], *_TEACHERS["fixed"], *_TEACHERS["random"], *_OPTIONAL)
 _MAX_ID_LENGTH = 200
 # Rows per solver call: keeps a group's stacked (rows, d) arrays at ~2**22 floats each.
@@ -147,6 +151,7 @@ class Problem:
     teacher_kind: Literal["fixed", "random"]
     teacher: dict[str, np.ndarray] = field(repr=False)
     m: float | None = None
+    mixing_weight: float | None = None
     id: str | int | None = None
 
     @property
@@ -384,6 +389,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
         )
     if model == "ridge" and "m" in obj:
         raise ProblemError(index, "m", "only model 'random_projection' takes a width m")
+    if model != "ridge" and "mixing_weight" in obj:
+        raise ProblemError(index, "mixing_weight", "only model 'ridge' takes a mixing weight")
     for key in _REQUIRED[model]:
         if key not in obj:
             raise ProblemError(index, key, f"missing (required for model {model!r})")
@@ -415,6 +422,12 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
         lower = 0.0 if kind == "random" else None
         teacher[key] = _vector(obj, key, index, lower=lower, length=d)
 
+    weight = None
+    if "mixing_weight" in obj:
+        weight = _number(obj, "mixing_weight", index, lower=0.0, upper=1.0)
+        if (p2 == 0 and weight != 0) or (p2 == 1 and weight != 1):
+            raise ProblemError(index, "mixing_weight", f"with p2 = {p2:g} the only possible "
+                               f"weight is {p2:g}, got {_fmt(obj['mixing_weight'])}")
     ident = obj.get("id")
     if ident is not None or "id" in obj:
         if isinstance(ident, str):
@@ -427,7 +440,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
             ident = int(ident)
     return Problem(
         index=index, model=model, n=n, p2=p2, ridge=lam, noise_real=s1, noise_synth=s2,
-        spectrum=spectrum, teacher_kind=kind, teacher=teacher, m=m, id=ident,
+        spectrum=spectrum, teacher_kind=kind, teacher=teacher, m=m, mixing_weight=weight,
+        id=ident,
     )
 
 
@@ -471,6 +485,7 @@ def _stack(problems: Sequence[Problem]) -> dict[str, Any]:
 
 
 _RIDGE_VALUES = ("test_error", "bias", "variance", "zeta", "kappa", "u")
+_MIXING_VALUES = ("test_error", "bias", "variance", "zeta", "kappa", "theta")
 _RP_VALUES = ("test_error", "bias", "variance", "zeta", "theta", "e", "tau", "u", "omega_prime")
 
 
@@ -517,7 +532,27 @@ def _records(problems: Sequence[Problem], res: Any, names: Sequence[str]) -> lis
     return out
 
 
+def _evaluate_mixing(p: Problem) -> dict:
+    from .kappa import ConvergenceError
+    from .mixing import weighted_ridge_risk
+
+    kwargs = dict(n=[p.n], p2=p.p2, alpha=p.mixing_weight, ridge=p.ridge, noise_real=p.noise_real,
+                  noise_synth=p.noise_synth, **p.teacher)
+    try:
+        res = weighted_ridge_risk(p.spectrum, **kwargs)
+    except ConvergenceError as exc:
+        rec: dict[str, Any] = {"model": p.model}
+        if p.id is not None:
+            rec["id"] = p.id
+        rec.update({k: math.nan for k in _MIXING_VALUES})
+        rec.update(converged=False, iterations=0, residual=math.nan, status=-1, note=str(exc))
+        return rec
+    return _records([p], res, _MIXING_VALUES)[0]
+
+
 def _evaluate_group(problems: Sequence[Problem]) -> list[dict]:
+    if problems[0].mixing_weight is not None:
+        return [_evaluate_mixing(p) for p in problems]
     kwargs = _stack(problems)
     spectrum = kwargs.pop("spectrum")
     if problems[0].model == "ridge":
@@ -543,7 +578,8 @@ def evaluate_problems(problems: Sequence[Problem]) -> list[dict]:
     """
     groups: dict[tuple[str, int, str], list[int]] = defaultdict(list)
     for i, p in enumerate(problems):
-        groups[(p.model, p.d, p.teacher_kind)].append(i)
+        model = p.model if p.mixing_weight is None else "ridge-mixing"
+        groups[(model, p.d, p.teacher_kind)].append(i)
     out: list[dict | None] = [None] * len(problems)
     for (_, d, _), members in groups.items():
         step = max(1, _CHUNK_ELEMENTS // d)

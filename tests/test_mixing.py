@@ -131,3 +131,19 @@ def test_bad_alpha():
         weighted_ridge_risk(np.ones(5), n=10, p2=0.0, alpha=0.5, ridge=0.1, **iso(5))
     with pytest.raises(ValueError, match="alpha"):
         weighted_ridge_risk(np.ones(5), n=10, p2=0.5, alpha=1.5, ridge=0.1, **iso(5))
+
+
+def test_split_matches_theorem1_and_monte_carlo_parts():
+    d = 100
+    kw = dict(n=400, p2=0.3, ridge=0.05, noise_real=0.6, noise_synth=0.9, **iso(d, 0.7))
+    a = weighted_ridge_risk(np.ones(d), alpha=0.3, **kw)
+    b = ridge_risk(np.ones(d), **kw)
+    for key in ("bias", "variance", "zeta"):
+        assert float(getattr(a, key)) == pytest.approx(float(getattr(b, key)), rel=1e-10), key
+    th = weighted_ridge_risk(np.ones(d), alpha=0.7, **kw)
+    mc = simulate_weighted_ridge(np.ones(d), alpha=0.7, draws=200, seed=9,
+                                 **{**kw, "ridge": [0.05]})
+    total = mc.mean["test_error"][0]
+    for key in ("bias", "variance", "zeta"):
+        assert abs(float(getattr(th, key)) - mc.mean[key][0]) <= (
+            3 * mc.stderr[key][0] + 0.02 * total), key

@@ -398,3 +398,24 @@ def test_rp_wide_limit_recovers_ridge():
     for key in ("test_error", "bias", "variance", "zeta"):
         assert rp_out[key] == pytest.approx(ridge_out[key], rel=1e-5), key
     assert rp_out["theta"] == pytest.approx(ridge_out["kappa"], rel=1e-5)
+
+
+def test_mixing_weight_problems():
+    from modelcollapse.numerics.mixing import weighted_ridge_risk
+
+    base = {"model": "ridge", "n": 400, "p2": 0.3, "ridge": 0.05, "noise_real": 1.0,
+            "noise_synth": 0.5, "spectrum": [1.0] * 50, "gamma": [0.02] * 50,
+            "delta": [0.01] * 50}
+    out = predict([dict(base, mixing_weight=0.3), base, dict(base, mixing_weight=0.8, id="w")])
+    # α = p2 is plain ridge
+    assert out[0]["test_error"] == pytest.approx(out[1]["test_error"], rel=1e-10)
+    ref = weighted_ridge_risk(np.ones(50), n=400, p2=0.3, alpha=0.8, ridge=0.05, noise_real=1.0,
+                              noise_synth=0.5, gamma=np.full(50, 0.02), delta=np.full(50, 0.01))
+    assert out[2]["id"] == "w" and out[2]["theta"] == pytest.approx(float(ref.theta))
+    assert out[2]["test_error"] == pytest.approx(float(ref.test_error), rel=1e-12)
+    for bad, field in ((dict(base, mixing_weight=1.5), "mixing_weight"),
+                       (dict(base, p2=0.0, mixing_weight=0.5), "mixing_weight"),
+                       (dict(base, model="random_projection", m=10, mixing_weight=0.5),
+                        "mixing_weight")):
+        with pytest.raises(ValueError, match=field):
+            predict(bad)

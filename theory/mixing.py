@@ -54,6 +54,7 @@ __all__ = [
     "FIXED_POINT",
     "row_weights",
     "test_error",
+    "risk_components",
     "isotropic_ridgeless",
     "small_phi_expansion",
     "optimal_alpha",
@@ -123,6 +124,32 @@ def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
 
 
 test_error.__test__ = False  # a formula, not a pytest test
+
+
+def risk_components(teacher: Literal["random", "fixed"] = "random") -> dict[str, sp.Expr]:
+    """The split of :func:`test_error` used for plain ridge (Theorem 1), extended to weights.
+
+    ``bias = κ² w1ᵀΣ(Σ+κ)^{-2}w1/(1 − ηD2)`` (the real teacher alone),
+    ``variance = [Σ_g p_g a_g² σ_g²/(1 + a_g δ)²] D2/(1 − ηD2)`` (label noise alone), and
+    ``zeta = E − bias − variance`` (what the synthetic shift adds).  With a1 = a2 = 1 they are
+    Theorem 1's B, V, ζ.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.mixing import risk_components
+    >>> sorted(risk_components())
+    ['bias', 'test_error', 'variance', 'zeta']
+    """
+    total = test_error(teacher)
+    g = GAMMA if teacher == "random" else W1W1
+    inflate = 1 / (1 - ETA * D2)
+    bias = kappa**2 * _M(g, 1, 2) * inflate
+    noise = (
+        p1 * a1**2 * sigma1**2 / (1 + a1 * delta_loo) ** 2
+        + p2 * a2**2 * sigma2**2 / (1 + a2 * delta_loo) ** 2
+    )
+    variance = noise * D2 * inflate
+    return {"bias": bias, "variance": variance, "zeta": total - bias - variance, "test_error": total}
 
 _TOTALS = {IDENTITY: phi * n, GAMMA: iso.r**2, DELTA: c**2}
 
