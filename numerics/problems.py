@@ -47,8 +47,8 @@ out), with
 * ``test_error``, ``bias``, ``variance``, ``zeta``: ``E_test ≃ B + V + ζ`` (excess risk on the real
   distribution);
 * ridge: ``kappa`` (κ of eq. 8) and ``u``; weighted mixing (``mixing_weight`` given): ``kappa``
-  (= λ/ξ) and ``theta`` (the effective teacher is ``w1 + θ(w2 − w1)``); random projections: ``theta``, ``e``, ``tau``, ``u``,
-  ``omega_prime`` (θ, e, τ, u, ω' of Definition 2);
+  (= λ/ξ) and ``theta`` (the effective teacher is ``w1 + θ(w2 − w1)``); random projections:
+  ``theta``, ``e``, ``tau``, ``u``, ``omega_prime`` (θ, e, τ, u, ω' of Definition 2);
 * ``converged``, ``iterations``, ``residual``, ``status`` (0 converged, 1 interpolation threshold,
   −1 iteration limit, −2 non-finite value met) and ``note`` (``""`` when there is nothing to say).
 

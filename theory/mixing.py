@@ -149,7 +149,9 @@ def risk_components(teacher: Literal["random", "fixed"] = "random") -> dict[str,
         + p2 * a2**2 * sigma2**2 / (1 + a2 * delta_loo) ** 2
     )
     variance = noise * D2 * inflate
-    return {"bias": bias, "variance": variance, "zeta": total - bias - variance, "test_error": total}
+    zeta = total - bias - variance
+    return {"bias": bias, "variance": variance, "zeta": zeta, "test_error": total}
+
 
 _TOTALS = {IDENTITY: phi * n, GAMMA: iso.r**2, DELTA: c**2}
 
