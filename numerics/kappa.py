@@ -82,12 +82,14 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
     hi = lam + trace / n
     if pos.any():
         p = np.flatnonzero(pos)
-        f = batch.moments(lam[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
-        hi_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), hi[p])
-        hi[p] = np.minimum(hi[p], np.maximum(hi_p, lam[p]))
-        f = batch.moments(hi[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
-        lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
-        lo[p] = np.clip(lo_p, lam[p], hi[p])
+        # T(κ) may overflow where 1 − f underflows; the bracket then keeps its safe end
+        with np.errstate(over="ignore", divide="ignore"):
+            f = batch.moments(lam[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
+            hi_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), hi[p])
+            hi[p] = np.minimum(hi[p], np.maximum(hi_p, lam[p]))
+            f = batch.moments(hi[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
+            lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
+            lo[p] = np.clip(lo_p, lam[p], hi[p])
     x0 = np.where(pos, np.sqrt(lo * hi), lo)
     return lo, hi, x0
 
