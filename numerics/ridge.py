@@ -221,6 +221,9 @@ def ridge_risk(
             compiled["u_stable"](mom, kappa=k, n=nf, **{"lambda": lf}),
             compiled["u_definition"](mom, kappa=k, n=nf),
         )
+        # κ = 0 (ridgeless, d < n): df2(0) = d exactly, so u = d/(n − d) without the rounding
+        # of the moment sum (which can reach n when n − d is one ulp)
+        u_val = np.where((k == 0) & ~threshold, d / (nf - d), u_val)
     u_val = np.where(threshold, 0.0, u_val)
     args = dict(kappa=k, u=u_val, p2=pf, sigma1=s1f, sigma2=s2f)
     bias = np.broadcast_to(compiled["bias"](mom, **args), (size,)).astype(float)

@@ -1,0 +1,132 @@
+"""The whole reproduce job: run the figures, save PNG/PDF, write the report and the table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ._agreement import AgreementPoint
+from ._cache import MonteCarloCache
+from ._context import Context, FigureOutput
+from ._settings import settings_for
+from .figures import FIGURES as _PAPER_FIGURES
+from .figures import phase_figure
+from .figures import planned_runs as _planned_paper_runs
+from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
+
+#: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, and "generations".
+FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES}
+
+
+def planned_runs(settings, figures) -> int:
+    """Monte Carlo runs of the chosen figures (progress-bar total)."""
+    paper = [f for f in figures if f in _PAPER_FIGURES or f == "phase"]
+    return _planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
+from .report import summary_line, write_report, write_table
+
+__all__ = ["ReproduceResult", "reproduce", "parse_figures"]
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    """What :func:`reproduce` wrote and found."""
+
+    out: Path
+    files: list[Path]
+    points: list[AgreementPoint]
+    wall_time: float
+
+    @property
+    def all_agree(self) -> bool:
+        return all(p.agree for p in self.points)
+
+    @property
+    def summary(self) -> str:
+        return summary_line(self.points)
+
+
+def parse_figures(text: str | None) -> list:
+    """``"1,2,phase"`` → ``[1, 2, "phase"]``; ``None`` → every figure and the phase diagram.
+
+    Examples
+    --------
+    >>> from modelcollapse.verify.reproduce.job import parse_figures
+    >>> parse_figures("3, 1,phase")
+    [1, 3, 'phase']
+    """
+    if text is None:
+        return [*FIGURES, "phase"]
+    chosen: set = set()
+    for tok in text.split(","):
+        tok = tok.strip().lower()
+        if tok in ("phase", "p", "0"):
+            chosen.add("phase")
+        elif tok in ("generations", "g"):
+            chosen.add("generations")
+        elif tok.isdigit() and int(tok) in FIGURES:
+            chosen.add(int(tok))
+        else:
+            raise ValueError(
+                f"figures: expected 1–5, 9, 10, 'phase' or 'generations', got {tok!r}"
+            )
+    if not chosen:
+        raise ValueError("figures: empty list")
+    return sorted(chosen, key=lambda f: (isinstance(f, str), f))  # numbers first
+
+
+def reproduce(
+    out,
+    *,
+    mode: str = "quick",
+    figures: Sequence | None = None,
+    seed: int = 0,
+    use_cache: bool = True,
+    cache_dir=None,
+    progress: bool = True,
+) -> ReproduceResult:
+    """Reproduce the chosen figures into the folder ``out``.
+
+    Writes ``figN.png``/``figN.pdf`` (and ``phase.*``), ``report.md``, ``agreement.csv`` and
+    ``agreement.json``; the Monte Carlo cache lives in ``out/.mc-cache`` unless ``cache_dir``.
+    """
+    settings = settings_for(mode)
+    chosen = parse_figures(None) if figures is None else list(figures)
+    for f in chosen:
+        if f != "phase" and f not in FIGURES:
+            raise ValueError(f"figures: unknown figure {f!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = MonteCarloCache((Path(cache_dir) if cache_dir else out / ".mc-cache")
+                            if use_cache else None)
+    start = time.perf_counter()
+    total = planned_runs(settings, chosen) + len(chosen)
+    bar = tqdm(total=total, desc="modelcollapse reproduce", disable=not progress, unit="run")
+    ctx = Context(settings, cache, seed=seed, tick=bar.update)
+    outputs: list[FigureOutput] = []
+    files: list[Path] = []
+    try:
+        for f in chosen:
+            bar.set_postfix_str("phase diagram" if f == "phase" else f"figure {f}")
+            result = phase_figure(ctx) if f == "phase" else FIGURES[f](ctx)
+            for ext in ("png", "pdf"):
+                path = out / f"{result.name}.{ext}"
+                result.figure.savefig(path, dpi=130 if ext == "png" else None)
+                files.append(path)
+            outputs.append(result)
+            bar.update(1)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - start
+    points = [p for o in outputs for p in o.points]
+    if cache.enabled:
+        note = (f"Monte Carlo cache: {cache.hits} hit(s), {cache.misses} computed, "
+                f"{cache.repaired} bad entr(y/ies) recomputed.")
+    else:
+        note = "Monte Carlo cache disabled."
+    files += list(write_table(points, out))
+    files.append(write_report(out, outputs, settings, seed=seed, wall_time=wall, cache_note=note))
+    return ReproduceResult(out=out, files=files, points=points, wall_time=wall)
