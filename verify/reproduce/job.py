@@ -17,6 +17,7 @@ from .figures import FIGURES as _PAPER_FIGURES
 from .figures import phase_figure
 from .figures import planned_runs as _planned_paper_runs
 from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
+from .report import summary_line, write_report, write_table
 
 #: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, and "generations".
 FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES}
@@ -26,7 +27,7 @@ def planned_runs(settings, figures) -> int:
     """Monte Carlo runs of the chosen figures (progress-bar total)."""
     paper = [f for f in figures if f in _PAPER_FIGURES or f == "phase"]
     return _planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
-from .report import summary_line, write_report, write_table
+
 
 __all__ = ["ReproduceResult", "reproduce", "parse_figures"]
 
