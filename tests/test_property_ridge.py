@@ -118,8 +118,10 @@ def test_overparameterized_ridgeless_and_ridge(problem, seed):
     SEEDS,
 )
 def test_ridge_power_law_underparameterized(problem, seed):
-    # λ > 0 on power-law spectra j^{-β}, d < n.
-    check_problem(problem, seed, CI_DRAWS)
+    # λ > 0 on power-law spectra j^{-β}, d < n.  More draws: with a teacher shift concentrated on
+    # the leading directions, ζ per draw is a χ² with few degrees of freedom (heavy right tail),
+    # and 30 draws under-estimate both its mean and its standard error.
+    check_problem(problem, seed, 4 * CI_DRAWS)
 
 
 @pytest.mark.parametrize("p2_choice", ["zero", "small", "one"])
