@@ -22,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="modelcollapse-figures", help="output folder")
     p.add_argument("--no-cache", action="store_true", help="recompute every Monte Carlo run")
     p.add_argument("--figures", default=None,
-                   help="comma-separated subset, e.g. 1,2,phase (default: all five and phase)")
+                   help="comma-separated subset of 1-5, 9, 10, phase, generations (default: all)")
     p.add_argument("--seed", type=int, default=0, help="job seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
