@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["bracketed_log_newton", "LogNewtonOutput", "STATUS"]
+__all__ = ["bracketed_log_newton", "LogNewtonOutput", "STATUS", "status_notes"]
 
 #: Status codes shared by every result object of :mod:`modelcollapse.numerics`.
 STATUS = {
@@ -23,6 +23,16 @@ STATUS = {
     -1: "iteration limit reached before convergence",
     -2: "a non-finite value was met while iterating",
 }
+
+
+def status_notes(status) -> np.ndarray:
+    """A human-readable note per grid point from its status code ('' where converged)."""
+    status = np.asarray(status)
+    out = np.full(status.shape, "", dtype=object)
+    for code, text in STATUS.items():
+        if code != 0:
+            out[status == code] = text
+    return out
 
 
 @dataclass

@@ -19,7 +19,7 @@ from modelcollapse.theory.symbols import kappa, n, p2, sigma1, sigma2
 
 from ._compile import CompiledExpression, compile_expression
 from ._moments import SpectrumBatch
-from ._rootfind import STATUS, bracketed_log_newton
+from ._rootfind import STATUS, bracketed_log_newton, status_notes
 from ._validate import as_positive_spectrum, check_array
 from .kappa import ConvergenceError
 from .ridge import ridge_risk, ridge_teacher
@@ -59,12 +59,8 @@ class MixingRisk:
     status: np.ndarray
 
     def notes(self) -> np.ndarray:
-        """A note per grid point ('' where all is well)."""
-        out = np.full(np.shape(self.status), "", dtype=object)
-        for code, text in STATUS.items():
-            if code != 0:
-                out[np.asarray(self.status) == code] = text
-        return out
+        """A human-readable note per grid point ('' where all is well)."""
+        return status_notes(self.status)
 
 
 @cache

@@ -22,7 +22,7 @@ from modelcollapse.theory.symbols import sigma1, sigma2, theta, u
 
 from ._compile import CompiledExpression, compile_expression
 from ._moments import SpectrumBatch
-from ._rootfind import STATUS
+from ._rootfind import STATUS, status_notes
 from ._rp_solve import ThetaResult, solve_theta
 from ._validate import as_positive_spectrum, check_array
 from .kappa import ConvergenceError
@@ -73,11 +73,7 @@ class RPRisk:
 
     def notes(self) -> np.ndarray:
         """A human-readable note per grid point ('' where all is well)."""
-        out = np.full(np.shape(self.status), "", dtype=object)
-        for code, text in STATUS.items():
-            if code != 0:
-                out[np.asarray(self.status) == code] = text
-        return out
+        return status_notes(self.status)
 
 
 _SCALARS = [theta, theory.g, u, theory.omega_prime, theory.e, theory.t_star, n_sym, d_sym,

@@ -18,7 +18,7 @@ from modelcollapse.theory.symbols import kappa, lam, n, p2, sigma1, sigma2, u
 
 from ._compile import CompiledExpression, compile_expression
 from ._moments import SpectrumBatch
-from ._rootfind import STATUS
+from ._rootfind import status_notes
 from ._validate import as_positive_spectrum, check_array, check_same_length
 from .kappa import KappaResult, solve_kappa
 
@@ -57,11 +57,7 @@ class RidgeRisk:
 
     def notes(self) -> np.ndarray:
         """A human-readable note per grid point ('' where all is well)."""
-        out = np.full(np.shape(self.status), "", dtype=object)
-        for code, text in STATUS.items():
-            if code != 0:
-                out[np.asarray(self.status) == code] = text
-        return out
+        return status_notes(self.status)
 
 
 @dataclass(frozen=True)
