@@ -16,7 +16,17 @@ with noise σ (``φ = d/T``)::
 
     E_N = σ² φ/(1−φ) + N σ0² φ0/(1−φ0)
 
-Both recursions are solved in closed form with :func:`sympy.rsolve`.
+For a general spectrum and a ridge downstream model (:func:`recursive_retraining_ridge`) the
+generations add up to a label shift: OLS generator k moves the teacher by
+``(X_kᵀX_k)^{-1}X_kᵀε_k``, so after N generations ``δ = ŵ_N − w`` has mean zero and covariance
+``N σ0² E(X_kᵀX_k)^{-1} = N σ0² Σ^{-1}/(T0 − d − 1)``, independent of the downstream design.
+The downstream model therefore sees Theorem 1 with ``p2 = 1`` and ``Δ ≃ N σ0² Σ^{-1}/(T0 − d)``::
+
+    E_N ≃ B + V + N σ0² ρ,   ρ = [df2(κ) + u κ² tr (Σ+κ)^{-2}] / (T0 − d)
+
+(B, V, κ, u those of the clean downstream fit on T rows) — linear in N for every λ and Σ.
+
+The recursions are solved in closed form with :func:`sympy.rsolve`.
 
 Examples
 --------
@@ -35,7 +45,9 @@ from functools import cache
 
 import sympy as sp
 
-from .symbols import c, p1, p2, phi, sigma_sq
+from . import ridge
+from .spectral import DELTA, IDENTITY, SpectralMoment
+from .symbols import c, d, p1, p2, phi, sigma1, sigma_sq
 
 __all__ = [
     "step",
@@ -45,7 +57,9 @@ __all__ = [
     "generations",
     "mixing_recursion",
     "corollary3",
+    "t0",
     "recursive_retraining",
+    "recursive_retraining_ridge",
 ]
 
 step = sp.Symbol("t", integer=True, nonnegative=True)  #: iteration / generation index
@@ -53,6 +67,7 @@ generations = sp.Symbol("N", integer=True, nonnegative=True)  #: number of gener
 c0 = sp.Symbol("c0", nonnegative=True)  #: quality of the first generator, E(0) = c0²
 sigma0 = sp.Symbol("sigma0", nonnegative=True)  #: label noise of the generators (§6)
 phi0 = sp.Symbol("phi0", positive=True)  #: d / T0, the generators' aspect ratio (§6)
+t0 = sp.Symbol("T0", positive=True)  #: rows per generator fit (§6); T0 > d
 
 _E = sp.Function("E")
 
@@ -90,12 +105,54 @@ def recursive_retraining() -> dict[str, sp.Expr]:
 
     Here ``σ²`` is the downstream noise (``sigma1``): pure OLS, no synthetic fraction.
     """
-    from .symbols import sigma1
-
     per_generation = sigma0**2 * phi0 / (1 - phi0)
     sol = sp.rsolve(_E(step + 1) - _E(step) - per_generation, _E(step), {_E(0): 0})
     total = sigma1**2 * phi / (1 - phi) + sp.simplify(sol.subs(step, generations))
     return {"per_generation": per_generation, "E_N": sp.simplify(total)}
+
+
+def _delta_as_inverse_sigma(moment: SpectralMoment) -> sp.Expr:
+    """``tr ΔΣ^a(Σ+t)^{-b}`` with ``Δ = Σ^{-1}``: ``tr Σ^{a−1}(Σ+t)^{-b}``."""
+    _, a, b, shift = moment.args
+    return SpectralMoment(IDENTITY, a - 1, b, shift)
+
+
+@cache
+def recursive_retraining_ridge() -> dict[str, sp.Expr]:
+    """§6 general ridge: ``E_N ≃ B + V + N σ0² ρ`` for any spectrum Σ and ridge λ.
+
+    Derived from Theorem 1 (:func:`modelcollapse.theory.ridge.risk_components`, random effects)
+    with every row synthetic (``p2 = 1``) and the shift covariance left by N OLS generators,
+    ``Δ = N σ0² Σ^{-1}/(T0 − d)``; ``n`` is the downstream sample size T and ``σ1`` its noise.
+
+    Returns
+    -------
+    dict
+        ``"rho"``: the per-generation, per-σ0² increase ρ (in κ, u and spectral moments);
+        ``"clean"``: B + V of the downstream fit on T clean rows; ``"E_N"``: clean + N σ0² ρ.
+
+    Examples
+    --------
+    Isotropic ridgeless (κ = 0, u = φ/(1−φ) for φ = d/T < 1) gives back §6's
+    ``σ0² φ0/(1 − φ0)`` per generation, ``φ0 = d/T0``:
+
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.iterative import phi0, recursive_retraining_ridge, t0
+    >>> from modelcollapse.theory.spectral import IDENTITY, isotropic
+    >>> from modelcollapse.theory.symbols import d, kappa, phi, u
+    >>> rho = isotropic(recursive_retraining_ridge()["rho"], {IDENTITY: d})
+    >>> rho = rho.subs(kappa, 0).subs(u, phi / (1 - phi)).subs(t0, d / phi0)
+    >>> sp.simplify(rho - phi0 / (1 - phi0))
+    0
+    """
+    comps = ridge.risk_components("random")
+    zeta = sp.expand(comps["zeta"].subs(p2, 1))
+    rho = zeta.replace(
+        lambda e: isinstance(e, SpectralMoment) and e.args[0] == DELTA, _delta_as_inverse_sigma
+    ) / (t0 - d)
+    rho = sp.factor_terms(sp.expand(rho))
+    clean = comps["bias"] + comps["variance"].subs(p2, 0)
+    return {"rho": rho, "clean": clean, "E_N": clean + generations * sigma0**2 * rho}
 
 
 _ = c  # the quality c² of THEORY.md §0 is c0² here

@@ -1,8 +1,9 @@
 """Monte Carlo of iterative mixing and of recursive retraining (THEORY.md §3, §6), isotropic Σ.
 
-Every step draws fresh designs; fits are ridgeless least squares (``d`` below the number of rows).
-The label noise of the *last* fit is integrated out exactly; earlier generations' noise is
-sampled (it is frozen into the generator that labels the next step).
+Every step draws fresh designs.  Iterative mixing fits ridgeless least squares (``d`` below the
+number of rows), integrates the label noise of the *last* fit exactly and samples earlier steps'
+noise (it is frozen into the generator that labels the next step).  Recursive retraining
+integrates all Gaussian noise and the random teacher exactly given the designs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from modelcollapse.numerics._validate import check_array
+from modelcollapse.numerics._validate import as_positive_spectrum, check_array, check_same_length
 
 from ._result import MonteCarloResult
 
@@ -93,15 +94,46 @@ def simulate_recursive_retraining(
     noise_generator: float,
     noise: float,
     generations: int,
+    spectrum=None,
+    ridge=0.0,
+    gamma=None,
     draws: int = 50,
     seed: int = 0,
     progress: bool = False,
 ) -> MonteCarloResult:
-    """Downstream OLS error after N = 0 … ``generations`` generations of OLS relabelling.
+    """Downstream ridge error after N = 0 … ``generations`` generations of OLS relabelling.
 
-    Generation k fits ``t0`` rows labelled by generation k − 1 (generation 0 is the true ``w``)
-    with noise ``noise_generator``; the downstream model fits ``t`` rows labelled by generation N
-    with noise ``noise``; its noise is integrated exactly.  Grid = N.
+    Generation k fits least squares on ``t0`` fresh rows ``x ~ N(0, Σ)`` labelled by generation
+    k − 1 (generation 0 is the true ``w``) plus noise ``noise_generator``; the downstream model is
+    ridge (every λ of ``ridge`` at once, through one SVD) on ``t`` fresh rows labelled by
+    generation N plus noise ``noise``; its excess risk against ``w`` is recorded.
+
+    Everything Gaussian is integrated exactly given the designs: the downstream noise, the
+    generators' noise (its covariance is ``σ0² Σ_k (X_kᵀX_k)^{-1}``) and ``w ~ N(0, Γ)``.  Each
+    draw samples the generator designs and one downstream design (shared by all N).
+
+    Parameters
+    ----------
+    d, t0, t : int
+        Dimension, rows per generator (``t0 > d``), downstream rows.
+    noise_generator, noise : float
+        σ0 and σ.
+    generations : int
+        Largest N; the grid is N = 0 … generations.
+    spectrum : array_like, shape (d,), optional
+        Eigenvalues of Σ (default: all ones).
+    ridge : float or 1-D array_like
+        Downstream λ ≥ 0 (λ = 0 needs ``t > d``).
+    gamma : array_like, shape (d,), optional
+        Diagonal of Γ = cov(w) (default ``1/d``).
+    draws, seed, progress
+        Number of draws, seed, progress bar.
+
+    Returns
+    -------
+    MonteCarloResult
+        Key ``"test_error"``, grid ``(generations + 1,)`` for a scalar λ, else
+        ``(generations + 1, len(ridge))``.
 
     Examples
     --------
@@ -112,25 +144,46 @@ def simulate_recursive_retraining(
     (3,)
     """
     d, t0, t = _whole(d, "d"), _whole(t0, "t0"), _whole(t, "t")
-    if d >= min(t0, t):
-        raise ValueError("d: recursive retraining is simulated with OLS, needs d < t0 and d < t")
-    gens = int(check_array(generations, "generations", lower=0))
+    if d >= t0 - 1:
+        raise ValueError(f"t0: OLS generators need t0 > d + 1 rows, got t0={t0}, d={d}")
+    gens = _whole(generations, "generations")
     s0 = float(check_array(noise_generator, "noise_generator", lower=0.0))
-    s = float(check_array(noise, "noise", lower=0.0))
+    sig = float(check_array(noise, "noise", lower=0.0))
+    s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
+    if s.shape != (d,):
+        raise ValueError(f"spectrum: expected {d} eigenvalues, got shape {s.shape}")
+    g = np.full(d, 1.0 / d) if gamma is None else check_array(gamma, "gamma", lower=0.0)
+    g = check_same_length(g, d, "gamma")
+    lam = check_array(ridge, "ridge", lower=0.0)
+    lam_grid = np.atleast_1d(lam)
+    if lam_grid.ndim != 1:
+        raise ValueError("ridge: expected a number or a 1-D grid")
+    if (lam_grid == 0).any() and t <= d:
+        raise ValueError(f"ridge: λ = 0 needs t > d (least squares), got t={t}, d={d}")
+    draws = _whole(draws, "draws")
+    root = np.sqrt(s)
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in tqdm(range(int(draws)), disable=not progress, desc="retraining", leave=False):
-        w = rng.standard_normal(d) / np.sqrt(d)
-        g = w.copy()
-        errs = []
+    out = np.empty((draws, gens + 1, lam_grid.size))
+    for i in tqdm(range(draws), disable=not progress, desc="retraining", leave=False):
+        x = rng.standard_normal((t, d)) * root
+        _, sv, vt = np.linalg.svd(x, full_matrices=False)
+        v = vt.T  # d × k, k = min(t, d)
+        q = v.T @ (s[:, None] * v)  # Vᵀ Σ V
+        sq = sv**2
+        shrink = sq / (sq + t * lam_grid[:, None])  # (L, k): the fit is P = V diag(f) Vᵀ
+        # ‖(P − I)w‖²_Σ averaged over w ~ N(0, Γ): tr PΣPΓ − 2 tr PΓΣ + tr ΣΓ
+        gq = v.T @ (g[:, None] * v)
+        bias = (np.einsum("lj,jk,lk,kj->l", shrink, q, shrink, gq)
+                - 2 * shrink @ np.einsum("ij,i,ij->j", v, g * s, v) + float(s @ g))
+        var = sig**2 * (sq / (sq + t * lam_grid[:, None]) ** 2) @ np.diag(q)
+        cov = np.zeros((d, d))  # Σ_k (X_kᵀX_k)^{-1}
         for k in range(gens + 1):
             if k > 0:
-                x0 = rng.standard_normal((t0, d))
-                g = np.linalg.lstsq(x0, x0 @ g + s0 * rng.standard_normal(t0), rcond=None)[0]
-            x = rng.standard_normal((t, d))
-            fit = np.linalg.lstsq(x, x @ g, rcond=None)[0]
-            var = s**2 * float(np.trace(np.linalg.inv(x.T @ x)))
-            errs.append(float(np.sum((fit - w) ** 2)) + var)
-        out.append(errs)
+                z = rng.standard_normal((t0, d))
+                cov += np.linalg.inv(z.T @ z) / np.outer(root, root)
+            h = v.T @ cov @ v
+            gen = s0**2 * np.einsum("lj,jk,lk,kj->l", shrink, q, shrink, h)
+            out[i, k] = bias + var + gen
     params = dict(model="recursive_retraining", d=d, t0=t0, t=t, generations=gens)
-    return MonteCarloResult.from_draws({"test_error": np.array(out)}, seed, params)
+    values = out[..., 0] if lam.ndim == 0 else out
+    return MonteCarloResult.from_draws({"test_error": values}, seed, params)

@@ -15,10 +15,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from modelcollapse.numerics.mixing import weighted_ridge_risk
+from modelcollapse.numerics.retraining import recursive_retraining_risk
 from modelcollapse.theory import iterative as it
 from modelcollapse.theory import mixing as mixing_theory
 from modelcollapse.theory.symbols import c, p2, phi, sigma1, sigma2
 
+from .._result import MonteCarloResult
 from ..montecarlo_iterative import simulate_iterative_mixing, simulate_recursive_retraining
 from ..montecarlo_mixing import simulate_weighted_ridge
 from ._agreement import compare
@@ -42,6 +44,9 @@ FIG10_C0 = (1.0, 0.1, 0.01)
 FIG10_D, FIG10_N, FIG10_STEPS, FIG10_NOISE = 100, 1000, 5, 1.0
 #: Generations: d = 50, T0 = 200, T ∈ {100, 200, 400}, σ0 = σ = 1, N = 0 … 6.
 GEN_D, GEN_T0, GEN_T, GEN_N = 50, 200, (100, 200, 400), 6
+#: General-ridge panel: power law 1/j (tr Σ = 1), more dimensions than downstream rows.
+GEN_RIDGE = dict(d=150, t0=300, t=60, generations=(0, 2, 4), ridge=np.logspace(-5, 0, 11),
+                 noise=0.5)
 #: Finite-size allowance: ridgeless least squares has relative bias 1/(n − d − 1) ≤ 1 % here.
 MIXING_RTOL = 0.02
 
@@ -186,16 +191,18 @@ def figure10(ctx: Context) -> FigureOutput:
 
 def _tail(mc):
     """The Monte Carlo result without its t = 0 column (which is the drawn c0², not a fit)."""
-    from .._result import MonteCarloResult
-
     return MonteCarloResult.from_draws({"test_error": mc.draws["test_error"][:, 1:]}, mc.seed,
                                        mc.params)
 
 
 def generations_figure(ctx: Context) -> FigureOutput:
-    """Recursive retraining: error grows linearly in the number of generations N (§6)."""
+    """Recursive retraining: error grows linearly in the number of generations N (§6).
+
+    (a) isotropic OLS downstream, the closed form; (b) power-law Σ, ridge downstream on fewer
+    rows than dimensions, the general-ridge formula ``E_N ≃ B + V + Nσ0²ρ`` against λ.
+    """
     sz = _sizes(ctx)
-    fig, axes = _new_figure(1)
+    fig, axes = _new_figure(2)
     ax = axes[0]
     ns = np.arange(GEN_N + 1)
     e_n = it.recursive_retraining()["E_N"]
@@ -221,16 +228,64 @@ def generations_figure(ctx: Context) -> FigureOutput:
                     color=color, mfc="white", capsize=2)
     ax.set_xlabel("generations N")
     ax.set_ylabel("test error")
+    ax.set_title("(a) isotropic, OLS downstream", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
+    points += _generations_ridge_panel(ctx, axes[1], draws)
+    g = GEN_RIDGE
     caption = (
-        f"Recursive retraining (Dohmatob, Feng, Kempe 2024): each generation is OLS on T0 = "
-        f"{GEN_T0} rows labelled by the previous one (σ0 = 1), the downstream model OLS on T "
-        f"rows (σ = 1), d = {GEN_D}. Lines: E_N = σ²φ/(1−φ) + Nσ0²φ0/(1−φ0) — linear growth; "
-        "markers: simulation."
+        f"Recursive retraining (Dohmatob, Feng, Kempe 2024): each generation is OLS on T0 "
+        f"rows labelled by the previous one. (a) σ0 = σ = 1, downstream OLS on T rows, "
+        f"d = {GEN_D}, T0 = {GEN_T0}: E_N = σ²φ/(1−φ) + Nσ0²φ0/(1−φ0), linear growth. "
+        f"(b) Σ eigenvalues ∝ 1/j, tr Σ = 1, w ~ N(0, I), d = {g['d']}, T0 = {g['t0']}, "
+        f"σ0 = σ = {g['noise']}, downstream ridge on T = {g['t']} rows: E_N ≃ B + V + Nσ0²ρ, ρ = [df2(κ) + uκ² tr(Σ+κ)^-2]/(T0−d); "
+        "the best λ (stars) grows with N. Markers: simulation (± 3 se)."
     )
     return FigureOutput("generations", "Generations of recursive retraining", fig, caption,
                         points)
+
+
+def _generations_ridge_panel(ctx: Context, ax, draws: int) -> list:
+    g = GEN_RIDGE
+    d, lam = g["d"], g["ridge"]
+    s = 1.0 / np.arange(1, d + 1)
+    s /= s.sum()
+    gamma = np.ones(d)  # tr ΣΓ = 1
+    gens, sig = np.array(g["generations"]), g["noise"]
+    theory = recursive_retraining_risk(s, t0=g["t0"], t=g["t"], ridge=lam[None, :],
+                                       generations=gens[:, None], noise_generator=sig,
+                                       noise=sig, gamma=gamma)
+    params = dict(figure="generations-ridge", d=d, t0=g["t0"], t=g["t"], draws=draws, noise=sig,
+                  generations=int(gens.max()), ridge=lam.tolist())
+
+    def run(seed):
+        return simulate_recursive_retraining(d=d, t0=g["t0"], t=g["t"], noise_generator=sig,
+                                             noise=sig, generations=int(gens.max()),
+                                             spectrum=s, ridge=lam, gamma=gamma, draws=draws,
+                                             seed=seed)
+
+    mc = ctx.simulate("generations ridge", params, run)
+    points = []
+    colors = ["tab:blue", "tab:orange", "tab:red"]
+    for row, (color, k) in enumerate(zip(colors, gens, strict=True)):
+        sl = MonteCarloResult.from_draws({"test_error": mc.draws["test_error"][:, k, :]},
+                                         mc.seed, mc.params)
+        points += compare(figure="generations", series=f"ridge N={k}", x_name="lambda",
+                          x=list(lam), theory={"test_error": theory.test_error[row]}, mc=sl,
+                          quantities=["test_error"], rtol=MIXING_RTOL, d=d)
+        ax.plot(lam, theory.test_error[row], color=color, label=f"N = {k}")
+        best = int(np.argmin(theory.test_error[row]))
+        ax.plot(lam[best], theory.test_error[row][best], "*", color=color, ms=9)
+        ax.errorbar(lam, sl.mean["test_error"], yerr=3 * sl.stderr["test_error"], fmt="o", ms=4,
+                    color=color, mfc="white", capsize=2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("downstream ridge λ")
+    ax.set_ylabel("test error")
+    ax.set_title("(b) power law, ridge downstream, T < d", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return points
 
 
 #: Registry merged into the reproduce job.
@@ -241,5 +296,5 @@ def planned_mixing_runs(settings, figures) -> int:
     """Number of Monte Carlo runs of the chosen mixing figures (progress-bar total)."""
     alphas = {"tiny": 2, "quick": 3}.get(settings.mode, 5)
     per = {9: sum(len(p[2]) for p in FIG9_PANELS) * alphas, 10: len(FIG10_C0),
-           "generations": len(GEN_T)}
+           "generations": len(GEN_T) + 1}
     return sum(per.get(f, 0) for f in figures)

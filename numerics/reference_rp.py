@@ -1,0 +1,199 @@
+"""High-precision (mpmath) reference for Theorem 2 (random projections), used to check float64.
+
+An independent route to the numbers of :func:`modelcollapse.numerics.rp_risk` (form
+``"corrected"``), following the nested definitions of THEORY.md §2 rather than the float path's
+scalar θ equation and stabilised forms:
+
+* ``κ2(t)``, the positive root of ``κ2 − t d/m = κ2 df1(κ2)/m``, is the ridge fixed point with
+  penalty ``t d/m`` on ``m`` rows: :func:`~modelcollapse.numerics.reference.solve_kappa_mp`
+  (:func:`mpmath.findroot`, Anderson–Björk on a proven bracket, verified residual);
+* ``t*``, the root of ``t (1 − df1(κ2(t))/n) = λ``, by :func:`mpmath.findroot` on
+  ``h(t) = 1 − λ/t − df1(κ2(t))/n`` (increasing in ``t``) over the bracket
+  ``[λ, λ + m tr Σ/(d n)]``: ``h(λ) = −df1/n < 0``, and ``κ2 ≥ t d/m`` with
+  ``df1(κ) ≤ tr Σ/κ`` give ``h ≥ 0`` at the upper end.  The inner solve runs with more digits
+  and a tighter tolerance than the outer one, so the outer residual is not swamped by noise;
+* θ = κ2(t*), ``κ2'(t*) = (d/m)/(1 − df2(θ)/m)``, ``g = t* κ2'(t*)``,
+  ``D = df1(θ) − g tr Σ(Σ+θ)^{-2}``, ``u = D/(n − D)`` (i.e. ``1 + u = 1/(1 − D/n)``) and
+  ``ω' = (θ − g)(1 + u)`` straight from their definitions;
+* B, V and ζ from :func:`modelcollapse.theory.random_projection.risk_components` (``"nested"``)
+  lambdified for mpmath, with moments summed exactly at the working precision.
+
+Ridgeless (λ = 0, the limit λ → 0⁺): ``κ2(0)`` is the root of ``df1 = m`` if ``m < d``, else 0;
+``t* = 0`` if ``min(m, d) < n`` and otherwise the root of ``df1(κ2(t)) = n`` (bracket
+``[0, m tr Σ/(d n)]``); ``min(m, d) = n`` is the interpolation threshold and raises
+:class:`ValueError`.
+
+Examples
+--------
+Ridgeless, isotropic, σ = 1, φ = d/n = 2: for m < n the variance is ``σ² ψ/(1 − ψ)`` (1/3 at
+ψ = 1/4) and for n < m it is ``σ²(φ + ψ − 2)/((φ − 1)(ψ − 1))`` (3 at ψ = 3/2).
+
+>>> import mpmath
+>>> from modelcollapse.numerics.reference_rp import rp_risk_mp
+>>> kw = dict(n=4, p2=0.0, ridge=0.0, noise_real=1.0, gamma=[0.125] * 8, delta=[0.0] * 8)
+>>> mpmath.nstr(rp_risk_mp([1.0] * 8, m=1, **kw)["variance"], 30)
+'0.333333333333333333333333333333'
+>>> mpmath.nstr(rp_risk_mp([1.0] * 8, m=6, **kw)["variance"], 30)
+'3.0'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import mpmath
+import sympy as sp
+
+from modelcollapse.theory import random_projection as theory
+from modelcollapse.theory.spectral import moment_atoms
+from modelcollapse.theory.symbols import p2 as p2_sym
+from modelcollapse.theory.symbols import sigma1, sigma2, theta, u
+
+from .reference import solve_kappa_mp
+from .ridge import ridge_teacher
+
+__all__ = ["rp_risk_mp"]
+
+#: Extra decimal digits of the outer (t*) and inner (κ2) solves beyond the requested ``dps``.
+_GUARD_OUTER = 10
+_GUARD_INNER = 20
+
+_SCALARS = (theta, theory.g, u, p2_sym, sigma1, sigma2)
+
+
+def _moment(s, w, a: int, b: int, x) -> mpmath.mpf:
+    """``Σ_j w_j s_j^a / (s_j + x)^b`` summed exactly at the working precision."""
+    return mpmath.fsum(wj * sj**a / (sj + x) ** b for sj, wj in zip(s, w, strict=True))
+
+
+@cache
+def _compiled_mp(kind: str) -> dict[str, tuple[Callable, list[tuple[str, int, int]]]]:
+    out = {}
+    for name, expr in theory.risk_components(kind, "nested").items():  # type: ignore[arg-type]
+        atoms = moment_atoms(expr)
+        dummies = [sp.Dummy() for _ in atoms]
+        body = expr.xreplace(dict(zip(atoms, dummies, strict=True)))
+        extra = body.free_symbols - set(_SCALARS) - set(dummies)
+        if extra:  # pragma: no cover - guards against a change of the theory's symbols
+            raise ValueError(f"{name}: unexpected free symbols {sorted(map(str, extra))}")
+        f = sp.lambdify([*_SCALARS, *dummies], body, modules="mpmath")
+        specs = [(str(w), int(a), int(b)) for w, a, b, _ in (m.args for m in atoms)]
+        out[name] = (f, specs)
+    return out
+
+
+def rp_risk_mp(
+    spectrum,
+    *,
+    n,
+    m,
+    p2,
+    ridge,
+    noise_real=0.0,
+    noise_synth=0.0,
+    gamma=None,
+    delta=None,
+    w_real=None,
+    w_synth=None,
+    dps: int = 50,
+) -> dict[str, mpmath.mpf]:
+    """Theorem 2 (corrected, nested form) at one parameter point in ``dps``-digit arithmetic.
+
+    Parameters
+    ----------
+    spectrum : sequence of float
+        Eigenvalues of Σ (> 0), one spectrum of length ``d``.
+    n, m : float
+        Number of training rows and width of the projection (> 0).
+    p2 : float
+        Fraction of synthetic rows, in [0, 1].
+    ridge : float
+        λ ≥ 0 (λ = 0 is the ridgeless limit λ → 0⁺).
+    noise_real, noise_synth : float
+        Label-noise standard deviations σ1, σ2 ≥ 0.
+    gamma, delta : sequence of float
+        Random effects: diagonals of Γ = cov(w1), Δ = cov(w2 − w1) in Σ's eigenbasis.
+    w_real, w_synth : sequence of float
+        Fixed teachers w1, w2 in Σ's eigenbasis (instead of ``gamma``/``delta``).
+    dps : int
+        Decimal digits of the result (the solves carry guard digits on top).
+
+    Returns
+    -------
+    dict of str to mpmath.mpf
+        ``theta`` (θ = κ2(t*)), ``t_star``, ``g`` (``t* κ2'(t*)``), ``effective_df`` (D),
+        ``u``, ``omega_prime``, ``bias``, ``variance``, ``zeta`` and ``test_error``, with the
+        meanings of the fields of :class:`~modelcollapse.numerics.RPRisk`.
+
+    Raises
+    ------
+    ValueError
+        At the ridgeless interpolation threshold ``λ = 0``, ``min(m, d) = n`` (infinite risk),
+        or for an invalid teacher description.
+
+    Examples
+    --------
+    Large width with ``λ d/m`` fixed recovers ridge (Theorem 1): isotropic, d = 4, n = 8,
+    ``λ d/m = 1`` gives ``θ → κ = (λ' + φ − 1 + sqrt((λ' + φ − 1)² + 4λ'))/2`` with φ = 1/2.
+
+    >>> import mpmath
+    >>> from modelcollapse.numerics.reference_rp import rp_risk_mp
+    >>> res = rp_risk_mp([1.0] * 4, n=8, m=4e30, p2=0.0, ridge=1e30, gamma=[0.25] * 4,
+    ...                  delta=[0.0] * 4)
+    >>> mpmath.nstr(res["theta"], 20)
+    '1.2807764064044151375'
+    """
+    d = len(spectrum)
+    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    n_f, m_f, lam_f, p2_f = float(n), float(m), float(ridge), float(p2)
+    if not (n_f > 0 and m_f > 0 and lam_f >= 0 and 0 <= p2_f <= 1):
+        raise ValueError(f"need n > 0, m > 0, ridge ≥ 0, 0 ≤ p2 ≤ 1; got {n, m, ridge, p2}")
+    if lam_f == 0 and min(m_f, d) == n_f:
+        raise ValueError("ridge: λ = 0 with min(m, d) = n is the interpolation threshold "
+                         "(infinite risk)")
+    dps_inner = dps + _GUARD_INNER
+    with mpmath.workdps(dps + _GUARD_OUTER):
+        s = [mpmath.mpf(float(x)) for x in spectrum]
+        ones = [mpmath.mpf(1)] * d
+        nn, mm, lam, dd = mpmath.mpf(n_f), mpmath.mpf(m_f), mpmath.mpf(lam_f), mpmath.mpf(d)
+
+        def kappa2(t):
+            return solve_kappa_mp(s, t * dd / mm, mm, dps=dps_inner)
+
+        def h(t):
+            val = 1 - _moment(s, ones, 1, 1, kappa2(t)) / nn
+            return val - lam / t if lam > 0 else val
+
+        if lam == 0 and min(mm, dd) < nn:
+            t_star = mpmath.mpf(0)
+        else:
+            lo, hi = lam, lam + mm * mpmath.fsum(s) / (dd * nn)
+            tol = mpmath.mpf(10) ** (-2 * dps + 5)
+            t_star = mpmath.findroot(h, (lo, hi), solver="anderson", tol=tol)
+        th = kappa2(t_star)
+        df1 = _moment(s, ones, 1, 1, th)
+        df2 = _moment(s, ones, 2, 2, th)
+        m12 = _moment(s, ones, 1, 2, th)
+        # g = t* κ2'(t*) with κ2' = (d/m)/(1 − df2(θ)/m); its λ → 0⁺ limit is 0 where t* = 0
+        g_val = t_star * (dd / mm) / (1 - df2 / mm) if t_star > 0 else mpmath.mpf(0)
+        big_d = df1 - g_val * m12
+        u_val = big_d / (nn - big_d)
+        out = {
+            "theta": th,
+            "t_star": t_star,
+            "g": g_val,
+            "effective_df": big_d,
+            "u": u_val,
+            "omega_prime": (th - g_val) * (1 + u_val),
+        }
+        weights = {k: [mpmath.mpf(float(x)) for x in w] for k, w in teacher.weights.items()}
+        weights["I_d"] = ones
+        scal = [th, g_val, u_val, mpmath.mpf(p2_f), mpmath.mpf(float(noise_real)),
+                mpmath.mpf(float(noise_synth))]
+        for name, (f, specs) in _compiled_mp(teacher.kind).items():
+            moms = [_moment(s, weights[w], a, b, th) for w, a, b in specs]
+            out[name] = f(*scal, *moms)
+        out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
+    with mpmath.workdps(dps):
+        return {k: +v for k, v in out.items()}
