@@ -81,7 +81,7 @@ def recursive_retraining_risk(
     Generation 0 is the true teacher ``w``; generation k is least squares on ``t0`` fresh rows
     labelled by generation k − 1 plus ``N(0, σ0²)`` noise; the downstream model is ridge with
     penalty λ on ``t`` fresh rows labelled by generation N plus ``N(0, σ²)`` noise.  Its excess
-    risk against ``w`` is ``E_N ≃ B + V + N σ0² ρ`` with ``ρ = [df2(κ) + uκ² tr(Σ+κ)^{-2}]/(T0 − d)``
+    risk against ``w`` is ``E_N ≃ B + V + N σ0² ρ``, ``ρ = [df2(κ) + uκ² tr(Σ+κ)^{-2}]/(T0 − d)``
     (THEORY.md §6; Dohmatob, Feng, Kempe 2024).  Every numeric argument broadcasts.
 
     Parameters

@@ -51,6 +51,18 @@ def test_iterative_mixing_against_simulation():
     assert mean[-1] < d / (n - round(p2v * n) - d)
 
 
+def test_iterative_mixing_recursion_holds_for_any_spectrum():
+    """At λ = 0 every ζ moment is δᵀΣδ: the same recursion on a power-law spectrum."""
+    d, n, p2v, steps = 60, 200, 0.5, 3
+    mc = simulate_iterative_mixing(d=d, n=n, p2=p2v, c0_sq=1.0, noise_real=0.5, noise_synth=0.5,
+                                   steps=steps, spectrum=_power_law(d, 1.5), draws=150, seed=4)
+    vals = {phi: d / n, p2: round(p2v * n) / n, sigma1: 0.5, sigma2: 0.5, it.c0: 1}
+    exact = np.array([float(it.mixing_recursion()["E_t"].subs(vals).subs(it.step, k))
+                      for k in range(steps + 1)])
+    mean, se = mc.mean["test_error"], mc.stderr["test_error"]
+    assert (np.abs(exact - mean)[1:] <= 3 * se[1:] + 0.02 * mean[1:]).all(), (exact, mean, se)
+
+
 def test_recursive_retraining_grows_linearly():
     d, t0, t = 50, 200, 150
     mc = simulate_recursive_retraining(d=d, t0=t0, t=t, noise_generator=1.0, noise=0.5,

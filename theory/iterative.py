@@ -1,10 +1,11 @@
 """Iterative mixing and recursive retraining (THEORY.md §3 Corollary 3 and §6), solved by SymPy.
 
 **Iterative mixing** (after Ferbach et al. 2024).  The generator ``g_0 = w2`` has error
-``E(0) = c0²``.  Step t + 1 fits ridgeless regression (isotropic Σ, φ = d/n < 1) on ``n1`` fresh
-real rows and ``n2`` fresh rows labelled by ``g_t`` (plus noise σ2); the fit becomes ``g_{t+1}``
-and ``E(t) = ‖g_t − w1‖²_Σ``.  Because the shift ``g_t − w1`` is independent of the new design,
-Theorem 1 with a fixed teacher applies at each step (κ = 0, ``u = φ/(1 − φ)``, no cross term)::
+``E(0) = c0²``.  Step t + 1 fits ridgeless regression (φ = d/n < 1) on ``n1`` fresh real rows
+and ``n2`` fresh rows labelled by ``g_t`` (plus noise σ2); the fit becomes ``g_{t+1}`` and
+``E(t) = ‖g_t − w1‖²_Σ``.  Because the shift ``g_t − w1`` is independent of the new design,
+Theorem 1 with a fixed teacher applies at each step (κ = 0, ``u = φ/(1 − φ)``, no cross term, and
+every ζ moment at κ = 0 is ``δᵀΣδ``, so the recursion holds for *any* Σ)::
 
     E(t + 1) = σ² u + (p2² + p1 p2 u) E(t)                           (exact recursion)
 

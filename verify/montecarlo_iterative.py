@@ -35,6 +35,7 @@ def simulate_iterative_mixing(
     noise_synth: float,
     steps: int,
     signal: float = 1.0,
+    spectrum=None,
     draws: int = 50,
     seed: int = 0,
     progress: bool = False,
@@ -42,8 +43,9 @@ def simulate_iterative_mixing(
     """``E(t) = ‖g_t − w1‖²`` for t = 0 … steps, where ``g_{t+1}`` is least squares on
     ``n − round(p2 n)`` fresh real rows and ``round(p2 n)`` fresh rows labelled by ``g_t``.
 
-    ``w1 ~ N(0, (signal/d) I)``, ``g_0 = w1 + N(0, (c0²/d) I)``.  Result key ``"test_error"``,
-    grid = steps 0 … ``steps``.
+    ``E(t) = ‖g_t − w1‖²_Σ`` with ``x ~ N(0, Σ)``, Σ = diag(``spectrum``) (default ``I``);
+    ``w1 ~ N(0, (signal/d) I)``, ``g_0 = w1 + N(0, (c0²/d) Σ^{-1})`` so that ``E(0) ≈ c0²``.
+    Result key ``"test_error"``, grid = steps 0 … ``steps``.
 
     Examples
     --------
@@ -62,24 +64,29 @@ def simulate_iterative_mixing(
     s1 = float(check_array(noise_real, "noise_real", lower=0.0))
     s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
     c0 = float(check_array(c0_sq, "c0_sq", lower=0.0))
+    s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
+    if s.shape != (d,):
+        raise ValueError(f"spectrum: expected {d} eigenvalues, got shape {s.shape}")
+    root = np.sqrt(s)
     rng = np.random.default_rng(seed)
     noise = np.r_[np.full(n1, s1), np.full(n2, s2)]
     out = []
     for _ in tqdm(range(int(draws)), disable=not progress, desc="iterative mixing", leave=False):
         w1 = rng.standard_normal(d) * np.sqrt(signal / d)
-        g = w1 + rng.standard_normal(d) * np.sqrt(c0 / d)
-        errs = [float(np.sum((g - w1) ** 2))]
+        g = w1 + rng.standard_normal(d) * np.sqrt(c0 / d) / root
+        errs = [float(np.sum(s * (g - w1) ** 2))]
         for t in range(steps):
-            x = rng.standard_normal((n, d))
+            x = rng.standard_normal((n, d)) * root
             y = np.r_[x[:n1] @ w1, x[n1:] @ g]
             if t == steps - 1:  # last fit: integrate its noise exactly
                 g_new = np.linalg.lstsq(x, y, rcond=None)[0]
                 pinv = np.linalg.pinv(x)
-                errs.append(float(np.sum((g_new - w1) ** 2) + np.sum(pinv**2 * noise**2)))
+                err = np.sum(s * (g_new - w1) ** 2) + np.sum(s[:, None] * pinv**2 * noise**2)
+                errs.append(float(err))
             else:
                 y = y + noise * rng.standard_normal(n)
                 g = np.linalg.lstsq(x, y, rcond=None)[0]
-                errs.append(float(np.sum((g - w1) ** 2)))
+                errs.append(float(np.sum(s * (g - w1) ** 2)))
         out.append(errs)
     params = dict(model="iterative_mixing", d=d, n=n, n1=n1, n2=n2, c0_sq=c0, steps=steps)
     # only the last step's noise is integrated; earlier steps carry sampled noise

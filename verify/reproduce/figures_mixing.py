@@ -238,7 +238,8 @@ def generations_figure(ctx: Context) -> FigureOutput:
         f"rows labelled by the previous one. (a) σ0 = σ = 1, downstream OLS on T rows, "
         f"d = {GEN_D}, T0 = {GEN_T0}: E_N = σ²φ/(1−φ) + Nσ0²φ0/(1−φ0), linear growth. "
         f"(b) Σ eigenvalues ∝ 1/j, tr Σ = 1, w ~ N(0, I), d = {g['d']}, T0 = {g['t0']}, "
-        f"σ0 = σ = {g['noise']}, downstream ridge on T = {g['t']} rows: E_N ≃ B + V + Nσ0²ρ, ρ = [df2(κ) + uκ² tr(Σ+κ)^-2]/(T0−d); "
+        f"σ0 = σ = {g['noise']}, downstream ridge on T = {g['t']} rows: E_N ≃ B + V + Nσ0²ρ, "
+        "ρ = [df2(κ) + uκ² tr(Σ+κ)^-2]/(T0−d); "
         "the best λ (stars) grows with N. Markers: simulation (± 3 se)."
     )
     return FigureOutput("generations", "Generations of recursive retraining", fig, caption,
