@@ -27,6 +27,7 @@ __all__ = [
     "rp_problem",
     "df1_pass",
     "ridge_brentq_point",
+    "ridge_brentq_distinct",
     "ridge_brentq_subset",
     "ridge_damped",
     "ridge_components",
@@ -158,6 +159,18 @@ def ridge_brentq_subset(prob: TheoryProblem, index: np.ndarray, tol=TOL):
         )
         out[:, j] = k, b, v, z
     return out
+
+
+def ridge_brentq_distinct(prob: TheoryProblem, tol=TOL):
+    """brentq once per distinct (λ, n) pair (κ depends on nothing else), then B, V, ζ vectorised
+    over the whole grid — the loop a user who noticed that would write.  Returns κ, B, V, ζ."""
+    lam, n, p2 = prob.flat()
+    pairs, back = np.unique(np.c_[lam, n], axis=0, return_inverse=True)
+    k_u = np.array([ridge_brentq_point(prob.s, lv, nv, tol) for lv, nv in pairs])
+    k = k_u[back.ravel()]
+    b, v, z = ridge_components(prob.s, prob.gamma, prob.delta, k, n, p2, prob.noise_real,
+                               prob.noise_synth)
+    return k, b, v, z
 
 
 def _damped_stop(step, prev_step, x, tol):

@@ -1,7 +1,8 @@
 """Wall time of ``modelcollapse reproduce --quick``, split into theory / Monte Carlo / plotting.
 
-The command runs in a subprocess inside a temporary directory: once plain (the wall time), once
-under :mod:`cProfile` (the breakdown).  Time is attributed to a category through the call-graph
+The command runs in a subprocess inside a temporary directory: once plain (the wall time, cold
+cache), once under :mod:`cProfile` with ``--no-cache`` (the breakdown; the cache of the first run
+would otherwise hide the Monte Carlo).  Time is attributed to a category through the call-graph
 edges that enter it from outside (so nested calls are not counted twice):
 
 * theory: code under ``numerics/`` or ``theory/`` of the package;
@@ -83,11 +84,11 @@ def run_reproduce(timeout: float = 1800.0) -> tuple[list[Row], dict[str, float]]
     with tempfile.TemporaryDirectory() as tmp:
         prof = os.path.join(tmp, "reproduce.prof")
         results = {}
-        for label, target in (("plain", "-"), ("profiled", prof)):
+        for label, target, extra in (("plain", "-", []), ("profiled", prof, ["--no-cache"])):
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(
-                    [sys.executable, "-c", _SCRIPT, target, *args], cwd=tmp,
+                    [sys.executable, "-c", _SCRIPT, target, *args, *extra], cwd=tmp,
                     capture_output=True, text=True, timeout=timeout,
                 )
             except subprocess.TimeoutExpired:

@@ -114,16 +114,20 @@ class SpectrumBatch:
             for b, group in groups.items()
         }
         res = {spec: np.empty(t_u.size) for spec in specs}
+        for j, spec in enumerate(groups.get(0, [])):  # b = 0: no shift, a plain sum
+            res[spec][:] = cols[0][:, j].sum()
         rows = max(1, _SHARED_CHUNK_ELEMENTS // max(self.d, 1))
         top = max(groups)
         for lo in range(0, t_u.size, rows):
             hi = min(t_u.size, lo + rows)
             inv = np.add(s, t_u[lo:hi, None])
             np.reciprocal(inv, out=inv)
-            power = np.ones_like(inv)
-            for b in range(top + 1):
-                if b >= 1:
-                    power = inv.copy() if b == 1 else np.multiply(power, inv, out=power)
+            power = inv
+            for b in range(1, top + 1):
+                if b == 2:
+                    power = inv * inv
+                elif b > 2:
+                    np.multiply(power, inv, out=power)
                 if b in groups:
                     vals = power @ cols[b]
                     for j, spec in enumerate(groups[b]):

@@ -3,11 +3,17 @@
 The formulas are those of :mod:`modelcollapse.theory.random_projection`, compiled once; this
 module solves θ (:func:`~modelcollapse.numerics._rp_solve.solve_theta`), evaluates the spectral
 moments at θ and handles the ridgeless limit on both sides of the interpolation threshold.
+
+Round-off: the corrected B and ζ are evaluated in Definition 2's variables (the same functions,
+with ``ω' = (θ − g)(1 + u)``), which are sums of non-negative terms, and ``θ − g`` and
+``D = df2 + (θ − g) tr Σ(Σ+θ)^{-2}`` are formed without subtraction; the nested
+``θ M(1,1) − g M(2,2)`` loses up to ``log10(θ/(θ − g))`` digits (``m ≫ n``, small λ).  The result
+agrees with the 50-digit reference (:mod:`~modelcollapse.numerics.reference_rp`) to 1e-10.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Literal
 
@@ -15,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from modelcollapse.theory import random_projection as theory
+from modelcollapse.theory.spectral import IDENTITY, W1D, SpectralMoment, df1, df2
 from modelcollapse.theory.symbols import d as d_sym
 from modelcollapse.theory.symbols import n as n_sym
 from modelcollapse.theory.symbols import p2 as p2_sym
@@ -80,20 +87,65 @@ _SCALARS = [theta, theory.g, u, theory.omega_prime, theory.e, theory.t_star, n_s
             p2_sym, sigma1, sigma2]
 
 
+#: ``θ − g``, supplied without cancellation (it is ≪ θ when ``m ≫ n`` and λ is small).
+_THETA_MINUS_G = sp.Symbol("theta_minus_g", nonnegative=True)
+
+
+def _stable_cross_term(expr: sp.Expr) -> sp.Expr:
+    """Fixed teachers: ζ's w1–δ cross term with ``M(1,1) = M(2,2) + θ M(1,2)`` substituted.
+
+    ``(1 + u)θ² M(1,2) − θ M(1,1)`` loses ``log10(θ/s)`` digits when θ ≫ Σ; collected, it is
+    ``uθ² M(1,2) − θ M(2,2)`` (the same function).
+    """
+    cross, rest = sp.sift(sp.Add.make_args(expr), lambda term: term.has(W1D), binary=True)
+    if not cross:
+        return expr
+    m11, m12, m22 = (SpectralMoment(W1D, a, b, theta) for a, b in ((1, 1), (1, 2), (2, 2)))
+    part = sp.expand(sp.Add(*cross).xreplace({m11: m22 + theta * m12}))
+    return sp.Add(*rest) + sp.collect(part, [m12, m22], sp.factor)
+
+
 @cache
 def _compiled(kind: str, form: str) -> dict[str, CompiledExpression]:
-    comps = theory.risk_components(kind, _THEORY_FORM[form])  # type: ignore[arg-type]
-    out = {name: compile_expression(expr, _SCALARS) for name, expr in comps.items()}
+    comps = dict(theory.risk_components(kind, _THEORY_FORM[form]))  # type: ignore[arg-type]
+    if form == "corrected":
+        # B and ζ of Definition 2 (errata applied) are the nested ones with ω' = (θ − g)(1 + u),
+        # identically, and sums of non-negative terms (fixed-teacher cross terms aside); the
+        # nested θ M(1,1) − g M(2,2) and ζ's expanded c² − 2θ M(1,1) + … cancel catastrophically
+        # when θ − g ≪ θ or ζ ≪ c².  V = σ² u stays nested (Definition 2's V carries a 1/e).
+        paper = theory.risk_components(kind, "paper")  # type: ignore[arg-type]
+        comps.update(bias=paper["bias"], zeta=_stable_cross_term(paper["zeta"]))
+    scalars = [*_SCALARS, _THETA_MINUS_G]
+    out = {name: compile_expression(expr, scalars) for name, expr in comps.items()}
     out["g"] = compile_expression(theory.G_STABLE, _SCALARS)
-    out["u"] = compile_expression(theory.U_STABLE, _SCALARS)
-    out["omega_prime"] = compile_expression(theory.OMEGA_PRIME_NESTED, _SCALARS)
+    out["theta_minus_g"] = compile_expression(sp.factor(theta - theory.G_STABLE), _SCALARS)
+    # u = D/(n e + g M(1,2)) with D = df1 − g M(1,2) = df2 + (θ − g) M(1,2) (as df1 − θ M(1,2)
+    # = df2): non-negative terms, where df1 − g M(1,2) cancels when θ ≫ Σ
+    m12 = SpectralMoment(IDENTITY, 1, 2, theta)
+    big_d = sp.expand(theory.effective_df().subs(theory.g, theta - _THETA_MINUS_G)
+                      .subs(df1(theta), df2(theta) + theta * m12))
+    u_den = sp.factor(theory.effective_df() / theory.U_STABLE)
+    out["u"] = compile_expression(big_d / u_den, scalars)
+    omega_w = theory.OMEGA_PRIME_NESTED.subs(theory.g, theta - _THETA_MINUS_G)
+    out["omega_prime"] = compile_expression(omega_w, scalars)
     # Definition 2's V has a 0/0 at e = 0 (λ = 0, m > n); there it is evaluated through the
     # identity V_paper = σ² u and the structural ratio of the chosen form to the paper's.
     v_paper = theory.risk_components(kind, "paper")["variance"]  # type: ignore[arg-type]
     v_ratio = sp.simplify(comps["variance"] / v_paper) if form != "corrected" else sp.Integer(1)
     v_nested = theory.risk_components(kind, "nested")["variance"]  # type: ignore[arg-type]
-    out["variance_at_e0"] = compile_expression(v_ratio * v_nested, _SCALARS)
+    out["variance_at_e0"] = compile_expression(v_ratio * v_nested, scalars)
     return out
+
+
+def _solve_theta_distinct(batch, lam, n, m, *, shared: bool) -> ThetaResult:
+    """θ depends on (Σ, λ, n, m) only: with one spectrum, solve each distinct triple once."""
+    if shared and lam.size > 1:
+        triples, back = np.unique(np.c_[lam, n, m], axis=0, return_inverse=True)
+        if triples.shape[0] < lam.size:
+            sol = solve_theta(batch, *(np.ascontiguousarray(col) for col in triples.T))
+            pick = back.ravel()
+            return ThetaResult(**{f.name: getattr(sol, f.name)[pick] for f in fields(sol)})
+    return solve_theta(batch, lam, n, m)
 
 
 def rp_risk(
@@ -197,7 +249,7 @@ def rp_risk(
         s_b, w_b = s, weights
     batch = SpectrumBatch(s_b, w_b)
     nf, mf, lf, pf, s1f, s2f = map(flat, (n_arr, m_arr, lam_arr, p2_arr, s1, s2))
-    sol: ThetaResult = solve_theta(batch, lf, nf, mf)
+    sol: ThetaResult = _solve_theta_distinct(batch, lf, nf, mf, shared=not spec_shape)
     if on_failure == "raise" and not sol.converged.all():
         bad = np.flatnonzero(~sol.converged)
         first = np.unravel_index(int(bad[0]), shape) if shape else ()
@@ -217,11 +269,16 @@ def rp_risk(
     with np.errstate(divide="ignore", invalid="ignore"):
         g_val = np.where(sol.t_star > 0, compiled["g"](mom, **base, g=0.0, u=0.0,
                                                         omega_prime=0.0), 0.0)
-        u_val = compiled["u"](mom, **base, g=g_val, u=0.0, omega_prime=0.0)
+        # θ − g = θ³ M(1,2)/(t* d + θ² M(1,2)); θ itself where t* = 0 (g = 0)
+        w_diff = np.where(sol.t_star > 0, compiled["theta_minus_g"](
+            mom, **base, g=0.0, u=0.0, omega_prime=0.0), th)
+        u_val = compiled["u"](mom, **base, g=g_val, u=0.0, omega_prime=0.0,
+                              theta_minus_g=w_diff)
     u_val = np.where(threshold, 0.0, np.broadcast_to(u_val, (size,)))
-    w_val = compiled["omega_prime"](mom, **base, g=g_val, u=u_val, omega_prime=0.0)
+    w_val = compiled["omega_prime"](mom, **base, g=g_val, u=u_val, omega_prime=0.0,
+                                    theta_minus_g=w_diff)
     w_val = np.broadcast_to(w_val, (size,))
-    args = dict(base, g=g_val, u=u_val, omega_prime=w_val)
+    args = dict(base, g=g_val, u=u_val, omega_prime=w_val, theta_minus_g=w_diff)
 
     def evaluate(name: str, **over) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -236,7 +293,7 @@ def rp_risk(
     if threshold.any():
         # λ → 0⁺ at min(m, d) = n: 1 + u → ∞ with θ, g fixed and ω' = (θ − g)(1 + u); B and ζ
         # are affine in u, so each is +∞·sign(slope) or its u-free part if the slope vanishes.
-        w0 = th - g_val
+        w0 = w_diff
         for name in ("bias", "zeta", "variance"):
             a0 = evaluate(name, u=np.zeros(size), omega_prime=w0, e=np.ones(size))
             a1 = evaluate(name, u=np.ones(size), omega_prime=2 * w0, e=np.ones(size))

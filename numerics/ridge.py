@@ -185,71 +185,79 @@ def ridge_risk(
         spec_shape, n_arr.shape, p2_arr.shape, lam_arr.shape, s1.shape, s2.shape
     )
     size = int(np.prod(shape))
-
-    def flat(a: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(a, shape).reshape(size)
-
+    # κ depends on (Σ, λ, n) only and the moments on (Σ, weights, λ, n): solve and evaluate them
+    # on those smaller broadcast shapes, then broadcast against p2 and the noise levels.
+    kres: KappaResult = solve_kappa(s, lam_arr, n_arr)
+    if on_failure == "raise":
+        kres.raise_if_unconverged()
+    mshape = np.broadcast_shapes(spec_shape, kres.kappa.shape)
+    msize = int(np.prod(mshape))
+    k_m = np.broadcast_to(kres.kappa, mshape).reshape(msize)
     if spec_shape:
-        s_b = np.broadcast_to(s, (*shape, d)).reshape(size, d)
+        s_b = np.broadcast_to(s, (*mshape, d)).reshape(msize, d)
         w_b = {
-            k: np.broadcast_to(w, (*shape, d)).reshape(size, d)
-            for k, w in teacher.weights.items()
+            key: np.broadcast_to(w, (*mshape, d)).reshape(msize, d)
+            for key, w in teacher.weights.items()
         }
     else:
         s_b, w_b = s, teacher.weights
-    kres: KappaResult = solve_kappa(s_b, flat(lam_arr), flat(n_arr))
-    if on_failure == "raise":
-        kres.raise_if_unconverged()
-    k = kres.kappa
-    nf, lf, pf = flat(n_arr), flat(lam_arr), flat(p2_arr)
-    s1f, s2f = flat(s1), flat(s2)
     compiled = _compiled(teacher.kind)
     batch = SpectrumBatch(s_b, w_b)
     specs = {spec for f in compiled.values() for spec in f.specs}
     delta_name = "Delta" if teacher.kind == "random" else "dd"
     specs.add((delta_name, 1, 0))
-    threshold = kres.status == 1
-    mom = batch.moments(k, sorted(specs))
+    mom = {key: v.reshape(mshape) for key, v in batch.moments(k_m, sorted(specs)).items()}
+    k = k_m.reshape(mshape)
+    threshold_k = kres.status == 1
 
     with np.errstate(divide="ignore", invalid="ignore"):
         u_val = np.where(
             k > 0,
-            compiled["u_stable"](mom, kappa=k, n=nf, **{"lambda": lf}),
-            compiled["u_definition"](mom, kappa=k, n=nf),
+            compiled["u_stable"](mom, kappa=k, n=n_arr, **{"lambda": lam_arr}),
+            compiled["u_definition"](mom, kappa=k, n=n_arr),
         )
         # κ = 0 (ridgeless, d < n): df2(0) = d exactly, so u = d/(n − d) without the rounding
         # of the moment sum (which can reach n when n − d is one ulp)
-        u_val = np.where((k == 0) & ~threshold, d / (nf - d), u_val)
-    u_val = np.where(threshold, 0.0, u_val)
-    args = dict(kappa=k, u=u_val, p2=pf, sigma1=s1f, sigma2=s2f)
-    bias = np.broadcast_to(compiled["bias"](mom, **args), (size,)).astype(float)
-    variance = np.broadcast_to(compiled["variance"](mom, **args), (size,)).astype(float)
-    zeta = np.broadcast_to(compiled["zeta"](mom, **args), (size,)).astype(float)
+        u_val = np.where((k == 0) & ~threshold_k, d / (n_arr - d), u_val)
+    u_val = np.where(threshold_k, 0.0, u_val)
+    args = dict(kappa=k, u=u_val, p2=p2_arr, sigma1=s1, sigma2=s2)
 
+    def full(a) -> np.ndarray:
+        return np.array(np.broadcast_to(a, shape), dtype=float).reshape(size)
+
+    bias = full(compiled["bias"](mom, **args))
+    variance = full(compiled["variance"](mom, **args))
+    zeta = full(compiled["zeta"](mom, **args))
+    u_val = full(u_val)
+    threshold = full(threshold_k).astype(bool)
     if threshold.any():
         # λ → 0⁺ at d = n: κ → 0 with κ u → finite and κ² u → 0, so B → 0 and the u-coefficients
         # at κ = 0 decide: V = σ² u diverges unless σ² = 0; ζ = p2² c² + p1 p2 c² u + O(κu).
-        c_sq = mom[(delta_name, 1, 0)]
-        sig = (1 - pf) * s1f**2 + pf * s2f**2
+        c_sq, pf = full(mom[(delta_name, 1, 0)]), full(p2_arr)
+        sig = (1 - pf) * full(s1) ** 2 + pf * full(s2) ** 2
         mix = (1 - pf) * pf * c_sq
         bias[threshold] = 0.0
         variance[threshold] = np.where(sig[threshold] > 0, np.inf, 0.0)
         zeta[threshold] = np.where(mix[threshold] > 0, np.inf, (pf**2 * c_sq)[threshold])
         u_val = np.where(threshold, np.inf, u_val)
     total = bias + variance + zeta
-    bad = ~kres.converged
+    bad = ~full(kres.converged).astype(bool)
     if bad.any():
         for arr in (bias, variance, zeta, total, u_val):
             arr[bad] = np.nan
+
+    def grid(a) -> np.ndarray:
+        return np.array(np.broadcast_to(a, shape))
+
     return RidgeRisk(
         test_error=total.reshape(shape),
         bias=bias.reshape(shape),
         variance=variance.reshape(shape),
         zeta=zeta.reshape(shape),
-        kappa=k.reshape(shape),
+        kappa=grid(k),
         u=u_val.reshape(shape),
-        converged=kres.converged.reshape(shape),
-        iterations=kres.iterations.reshape(shape),
-        residual=kres.residual.reshape(shape),
-        status=kres.status.reshape(shape),
+        converged=grid(kres.converged),
+        iterations=grid(kres.iterations),
+        residual=grid(kres.residual),
+        status=grid(kres.status),
     )

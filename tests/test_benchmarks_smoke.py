@@ -52,8 +52,9 @@ def test_ridge_brentq_point_isotropic_closed_form():
 
 def test_run_ridge_theory_tiny():
     rows, checks = bench_theory.run_ridge_theory(d=40, shape=(2, 3, 2), subset=4, reps=1)
-    assert len(rows) == 3 and all(isinstance(r, Row) for r in rows)
+    assert len(rows) == 4 and all(isinstance(r, Row) for r in rows)
     assert all(r.ratio is not None and r.ratio > 0 for r in rows)
+    assert [r.target for r in rows] == [100, None, 20, 2]
     assert max(checks.values()) < 1e-10
 
 

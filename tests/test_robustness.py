@@ -110,3 +110,17 @@ def test_threshold_neighbourhood_grows_like_theory():
     for n, want in ((202.0, (d / 202) / (1 - d / 202)), (198.0, 1 / (d / 198 - 1))):
         assert float(ridge_risk(np.ones(d), n=n, **kw).variance) == pytest.approx(want, rel=1e-12)
     assert np.isinf(float(ridge_risk(np.ones(d), n=200.0, **kw).test_error))
+
+
+def test_random_projection_threshold_neighbourhood_grows_like_theory():
+    # λ = 0, Σ = I, φ = d/n = 2: V = σ²ψ/(1−ψ) for m < n and σ²(φ+ψ−2)/((φ−1)(ψ−1)) for m > n,
+    # both ~ |ψ − 1|^{-1}; at ψ = 1 itself +inf with a note
+    d, n = 400, 200.0
+    kw = dict(n=n, p2=0.0, ridge=0.0, noise_real=1.0, gamma=np.full(d, 1 / d),
+              delta=np.zeros(d))
+    for m in (199.0, 199.9, 200.1, 201.0):
+        psi, phi = m / n, d / n
+        want = psi / (1 - psi) if m < n else (phi + psi - 2) / ((phi - 1) * (psi - 1))
+        assert float(rp_risk(np.ones(d), m=m, **kw).variance) == pytest.approx(want, rel=1e-9)
+    at = rp_risk(np.ones(d), m=n, **kw)
+    assert np.isinf(float(at.test_error)) and at.notes().item().startswith("interpolation")
