@@ -8,11 +8,13 @@ limit and against the ridgeless closed forms.
 
 from __future__ import annotations
 
+import os
+
 import mpmath
 import numpy as np
 import pytest
 
-from modelcollapse.numerics import rp_risk
+from modelcollapse.numerics import ridge_risk, rp_risk
 from modelcollapse.numerics.reference import ridge_risk_mp, solve_kappa_mp
 from modelcollapse.numerics.reference_rp import rp_risk_mp
 
@@ -93,6 +95,33 @@ def test_float64_matches_mpmath_1e10(index):
             assert g == 0.0, key
         else:
             assert abs(g - r) <= 1e-10 * abs(r), (key, g, r)
+
+
+def _agree(got, ref, keys) -> None:
+    for key in keys:
+        g, r = float(getattr(got, key)), float(ref[key])
+        if ref[key] == 0:
+            assert g == 0.0, key
+        else:
+            assert abs(g - r) <= 1e-10 * abs(r), (key, g, r)
+
+
+#: long mode (``--run-slow``): this many fresh points per model, seeded like the robustness suite
+LONG_POINTS = int(os.environ.get("MODELCOLLAPSE_ROBUSTNESS_MP_POINTS", "150"))
+LONG_SEED = int(os.environ.get("MODELCOLLAPSE_ROBUSTNESS_SEED", "0"))
+
+
+@pytest.mark.slow
+def test_float64_matches_mpmath_long():
+    """Both models, float64 against 50 digits at 1e-10 on ``LONG_POINTS`` fresh random points."""
+    ridge_keys = ("kappa", "u", "bias", "variance", "zeta", "test_error")
+    for s, kw in _points(seed=LONG_SEED + 1, count=LONG_POINTS):
+        got = rp_risk(s, **kw)
+        assert int(got.status) == 0
+        _agree(got, rp_risk_mp(s, **kw), KEYS)
+        ridge_kw = {k: v for k, v in kw.items() if k != "m"}
+        if not (ridge_kw["ridge"] == 0 and s.size == ridge_kw["n"]):
+            _agree(ridge_risk(s, **ridge_kw), ridge_risk_mp(s, **ridge_kw), ridge_keys)
 
 
 def test_threshold_raises_in_reference_and_is_infinite_in_float64():
