@@ -290,22 +290,31 @@ def rp_risk(
         at_e0 = (sol.e == 0) & ~threshold
         comps["variance"][at_e0] = evaluate("variance_at_e0")[at_e0]
 
+    total_limit = np.zeros(size)
     if threshold.any():
         # λ → 0⁺ at min(m, d) = n: 1 + u → ∞ with θ, g fixed and ω' = (θ − g)(1 + u); B and ζ
         # are affine in u, so each is +∞·sign(slope) or its u-free part if the slope vanishes.
+        # The test error's slope is the sum (≥ 0): a fixed teacher's ζ may go to −∞ while B goes
+        # to +∞ faster, and E_test is +∞, not ∞ − ∞.  Slopes within rounding count as 0.
         w0 = w_diff
+        sum_a0, sum_slope, scale = np.zeros(size), np.zeros(size), np.zeros(size)
         for name in ("bias", "zeta", "variance"):
             a0 = evaluate(name, u=np.zeros(size), omega_prime=w0, e=np.ones(size))
             a1 = evaluate(name, u=np.ones(size), omega_prime=2 * w0, e=np.ones(size))
             slope = a1 - a0
-            limit = np.where(slope > 0, np.inf, np.where(slope < 0, -np.inf, a0))
             if name == "variance" and form != "corrected":
-                sig = (1 - pf) * s1f**2 + pf * s2f**2
-                limit = np.where(sig > 0, np.inf, 0.0)
+                a0 = np.zeros(size)
+                slope = (1 - pf) * s1f**2 + pf * s2f**2
+            tiny = 1e-12 * (np.abs(a0) + np.abs(a1))
+            limit = np.where(slope > tiny, np.inf, np.where(slope < -tiny, -np.inf, a0))
             comps[name][threshold] = limit[threshold]
+            sum_a0, sum_slope, scale = sum_a0 + a0, sum_slope + slope, scale + tiny
+        total_limit = np.where(sum_slope > scale, np.inf, sum_a0)
         u_val = np.where(threshold, np.inf, u_val)
         w_val = np.where(threshold, np.where(w0 > 0, np.inf, 0.0), w_val)
-    total = comps["bias"] + comps["variance"] + comps["zeta"]
+    with np.errstate(invalid="ignore"):  # ∞ − ∞ at the threshold, replaced just below
+        total = comps["bias"] + comps["variance"] + comps["zeta"]
+    total[threshold] = total_limit[threshold]
     bad = ~sol.converged
     if bad.any():
         for arr in (*comps.values(), total):

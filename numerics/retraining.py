@@ -89,13 +89,14 @@ def recursive_retraining_risk(
     spectrum : array_like, shape (d,) or (*S, d)
         Eigenvalues of Σ (> 0).
     t0 : array_like
-        Rows per generator fit, ``T0 > d`` (OLS generators).
+        Rows per generator fit, ``T0 > d`` (OLS generators; the deterministic equivalent uses
+        ``T0 − d`` where the exact Gaussian value is ``T0 − d − 1``).
     t : array_like
         Downstream rows ``T > 0``.
     ridge : array_like
         Downstream λ ≥ 0 (λ = 0 is the ridgeless limit; infinite at ``T = d``).
     generations : array_like
-        Number of generations ``N ≥ 0``.
+        Number of generations ``N ≥ 0`` (whole numbers).
     noise_generator, noise : array_like
         Label-noise standard deviations σ0 of the generators and σ of the downstream data.
     gamma : array_like, shape (d,), optional
@@ -127,7 +128,20 @@ def recursive_retraining_risk(
     d = s.shape[-1]
     t0_arr = check_array(t0, "t0", lower=float(d), strict=True)
     gens = check_array(generations, "generations", lower=0.0)
+    if (gens != np.round(gens)).any():
+        raise ValueError("generations: expected whole numbers")
     s0 = check_array(noise_generator, "noise_generator", lower=0.0)
+    t_arr = check_array(t, "t", lower=0.0, strict=True)
+    sig = check_array(noise, "noise", lower=0.0)
+    lam = check_array(ridge, "ridge", lower=0.0)
+    try:
+        np.broadcast_shapes(s.shape[:-1], t0_arr.shape, gens.shape, s0.shape, t_arr.shape,
+                            sig.shape, lam.shape)
+    except ValueError:
+        raise ValueError(
+            "t0, t, ridge, generations, noise_generator, noise: shapes do not broadcast "
+            f"({t0_arr.shape}, {t_arr.shape}, {lam.shape}, {gens.shape}, {s0.shape}, {sig.shape})"
+        ) from None
     if (w_real is None) == (gamma is None):
         raise ValueError("teacher: give exactly one of gamma (random effects) or w_real (fixed)")
     teacher = (
@@ -135,10 +149,10 @@ def recursive_retraining_risk(
         if w_real is None
         else dict(w_real=w_real, w_synth=w_real)
     )
-    clean = ridge_risk(s, n=t, p2=0.0, ridge=ridge, noise_real=noise, **teacher,
+    clean = ridge_risk(s, n=t_arr, p2=0.0, ridge=lam, noise_real=sig, **teacher,
                        on_failure=on_failure)
     # ζ at p2 = 1 with Δ = Σ^{-1} is (T0 − d) ρ; the teacher does not enter it
-    unit = ridge_risk(s, n=t, p2=1.0, ridge=ridge, gamma=np.zeros(d), delta=1.0 / s,
+    unit = ridge_risk(s, n=t_arr, p2=1.0, ridge=lam, gamma=np.zeros(d), delta=1.0 / s,
                       on_failure=on_failure)
     rho = unit.zeta / (t0_arr - d)
     weight = gens * s0**2

@@ -7,7 +7,7 @@ handles the ridgeless limits exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Literal
 
@@ -188,8 +188,10 @@ def ridge_risk(
     # κ depends on (Σ, λ, n) only and the moments on (Σ, weights, λ, n): solve and evaluate them
     # on those smaller broadcast shapes, then broadcast against p2 and the noise levels.
     kres: KappaResult = solve_kappa(s, lam_arr, n_arr)
-    if on_failure == "raise":
-        kres.raise_if_unconverged()
+    if on_failure == "raise" and not np.all(kres.converged):
+        # report on the user's grid, not on κ's smaller (Σ, λ, n) grid
+        KappaResult(*(np.broadcast_to(getattr(kres, f.name), shape)
+                      for f in fields(KappaResult))).raise_if_unconverged()
     mshape = np.broadcast_shapes(spec_shape, kres.kappa.shape)
     msize = int(np.prod(mshape))
     k_m = np.broadcast_to(kres.kappa, mshape).reshape(msize)

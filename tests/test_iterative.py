@@ -51,16 +51,15 @@ def test_iterative_mixing_against_simulation():
     assert mean[-1] < d / (n - round(p2v * n) - d)
 
 
-def test_iterative_mixing_recursion_holds_for_any_spectrum():
-    """At λ = 0 every ζ moment is δᵀΣδ: the same recursion on a power-law spectrum."""
-    d, n, p2v, steps = 60, 200, 0.5, 3
-    mc = simulate_iterative_mixing(d=d, n=n, p2=p2v, c0_sq=1.0, noise_real=0.5, noise_synth=0.5,
-                                   steps=steps, spectrum=_power_law(d, 1.5), draws=150, seed=4)
-    vals = {phi: d / n, p2: round(p2v * n) / n, sigma1: 0.5, sigma2: 0.5, it.c0: 1}
-    exact = np.array([float(it.mixing_recursion()["E_t"].subs(vals).subs(it.step, k))
-                      for k in range(steps + 1)])
-    mean, se = mc.mean["test_error"], mc.stderr["test_error"]
-    assert (np.abs(exact - mean)[1:] <= 3 * se[1:] + 0.02 * mean[1:]).all(), (exact, mean, se)
+def test_iterative_mixing_simulation_is_invariant_under_the_spectrum():
+    """Least squares is equivariant under x → Σ^{1/2}x, so the ridgeless process (and the
+    recursion) is the isotropic one for any Σ: the simulator, given the same seed, must return
+    the isotropic numbers to rounding on a power-law spectrum."""
+    kw = dict(d=30, n=100, p2=0.5, c0_sq=1.0, noise_real=0.5, noise_synth=0.5, steps=3,
+              draws=20, seed=4)
+    iso = simulate_iterative_mixing(**kw).mean["test_error"]
+    power = simulate_iterative_mixing(**kw, spectrum=_power_law(30, 1.5)).mean["test_error"]
+    np.testing.assert_allclose(power, iso, rtol=1e-9)
 
 
 def test_recursive_retraining_grows_linearly():
@@ -109,7 +108,8 @@ def test_general_ridge_retraining_against_simulation(spectrum, exponent, t_over_
 
     Tolerance 3·se + 3 %: the exact Gaussian moments are ``1/(T0 − d − 1)`` for the generators
     and ``d/(T − d − 1)`` (ridgeless, T > d) against ``1/(T0 − d)`` and ``d/(T − d)``, relative
-    biases ≤ 1/(d − 1) ≈ 1 % at d = 100 (|T − d| ≥ d here), plus O(1/d) for λ > 0.
+    biases ≤ 1/(d − 1) ≈ 1 % at d = 100 (T ≥ 2d when λ = 0; |T − d| ≥ d/2 otherwise), plus
+    O(1/d) for λ > 0 (largest seen over 15 configurations: 1.9 %).
     """
     d = 100
     t, t0 = int(t_over_d * d), int(t0_over_d * d)
@@ -141,6 +141,19 @@ def test_retraining_risk_bad_input():
     with pytest.raises(ValueError, match="ridge"):
         simulate_recursive_retraining(d=10, t0=30, t=8, noise_generator=1, noise=1,
                                       generations=1, ridge=0.0)
+    with pytest.raises(ValueError, match="^t:"):
+        recursive_retraining_risk(s, t0=30, **{**ok, "t": -1})
+    with pytest.raises(ValueError, match="^noise:"):
+        recursive_retraining_risk(s, t0=30, noise=-1.0, **ok)
+    with pytest.raises(ValueError, match="generations"):
+        recursive_retraining_risk(s, t0=30, **{**ok, "generations": 1.5})
+    with pytest.raises(ValueError, match="shapes do not broadcast"):
+        recursive_retraining_risk(s, t0=[30, 40, 50], **{**ok, "t": [20, 30]})
+    assert simulate_recursive_retraining(d=5, t0=20, t=20, noise_generator=1, noise=1,
+                                         generations=0, draws=2).mean["test_error"].shape == (1,)
+    with pytest.raises(ValueError, match="gamma"):
+        simulate_recursive_retraining(d=5, t0=20, t=20, noise_generator=1, noise=1,
+                                      generations=1, gamma=np.ones((2, 5)))
     with pytest.raises(ValueError, match="spectrum"):
         simulate_recursive_retraining(d=10, t0=30, t=20, noise_generator=1, noise=1,
                                       generations=1, spectrum=np.ones(9))

@@ -31,7 +31,11 @@ def extreme_problems(draw):
     p2 = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
     noise = draw(st.sampled_from([0.0, 1.0]))
     shift = draw(st.sampled_from([0.0, 1.0]))
-    teacher = dict(gamma=rng.uniform(0, 1, d) / d, delta=shift * rng.uniform(0, 1, d) / d)
+    if draw(st.booleans()):  # random effects
+        teacher = dict(gamma=rng.uniform(0, 1, d) / d, delta=shift * rng.uniform(0, 1, d) / d)
+    else:  # fixed teachers: ζ has a w1–δ cross term of either sign
+        w1 = rng.standard_normal(d) / np.sqrt(d)
+        teacher = dict(w_real=w1, w_synth=w1 + shift * rng.standard_normal(d) / np.sqrt(d))
     return dict(spectrum=spectrum, n=n, p2=p2, ridge=ridge, noise_real=noise,
                 noise_synth=noise, **teacher)
 
@@ -124,3 +128,16 @@ def test_random_projection_threshold_neighbourhood_grows_like_theory():
         assert float(rp_risk(np.ones(d), m=m, **kw).variance) == pytest.approx(want, rel=1e-9)
     at = rp_risk(np.ones(d), m=n, **kw)
     assert np.isinf(float(at.test_error)) and at.notes().item().startswith("interpolation")
+
+
+def test_random_projection_threshold_fixed_teacher_is_inf_not_nan():
+    # ζ's cross term can make ζ → −∞ at the threshold while B → +∞ faster: E_test is +∞
+    found = 0
+    for draw_seed in range(40):
+        rng = np.random.default_rng(draw_seed)
+        s = rng.uniform(0.1, 2.0, 6)
+        res = rp_risk(s, n=3.0, m=3.0, p2=0.5, ridge=0.0, noise_real=0.0, noise_synth=0.0,
+                      w_real=rng.standard_normal(6), w_synth=rng.standard_normal(6))
+        assert int(res.status) == 1 and np.isposinf(float(res.test_error)), draw_seed
+        found += float(res.zeta) == -np.inf
+    assert found > 0  # the ∞ − ∞ case does occur in this sample

@@ -122,7 +122,8 @@ def simulate_recursive_retraining(
     Parameters
     ----------
     d, t0, t : int
-        Dimension, rows per generator (``t0 > d``), downstream rows.
+        Dimension, rows per generator (``t0 > d + 1``: the generators' noise covariance
+        ``σ0² Σ^{-1}/(t0 − d − 1)`` is finite), downstream rows.
     noise_generator, noise : float
         σ0 and σ.
     generations : int
@@ -153,13 +154,17 @@ def simulate_recursive_retraining(
     d, t0, t = _whole(d, "d"), _whole(t0, "t0"), _whole(t, "t")
     if d >= t0 - 1:
         raise ValueError(f"t0: OLS generators need t0 > d + 1 rows, got t0={t0}, d={d}")
-    gens = _whole(generations, "generations")
+    gens = int(check_array(generations, "generations", lower=0.0))
+    if gens != float(generations):
+        raise ValueError(f"generations: expected a whole number, got {generations}")
     s0 = float(check_array(noise_generator, "noise_generator", lower=0.0))
     sig = float(check_array(noise, "noise", lower=0.0))
     s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
     if s.shape != (d,):
         raise ValueError(f"spectrum: expected {d} eigenvalues, got shape {s.shape}")
     g = np.full(d, 1.0 / d) if gamma is None else check_array(gamma, "gamma", lower=0.0)
+    if g.ndim != 1:
+        raise ValueError(f"gamma: expected one diagonal of length {d}, got shape {g.shape}")
     g = check_same_length(g, d, "gamma")
     lam = check_array(ridge, "ridge", lower=0.0)
     lam_grid = np.atleast_1d(lam)
