@@ -19,7 +19,7 @@ __all__ = ["bracketed_log_newton", "LogNewtonOutput", "STATUS", "status_notes"]
 #: Status codes shared by every result object of :mod:`modelcollapse.numerics`.
 STATUS = {
     0: "converged",
-    1: "interpolation threshold: terms carrying u (noise, shift) diverge as ridge -> 0",
+    1: "interpolation threshold: the terms that carry u diverge as ridge -> 0",
     -1: "iteration limit reached before convergence",
     -2: "a non-finite value was met while iterating",
 }
