@@ -101,10 +101,17 @@ def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
         e_small = f["e_from_tau"](mom, **sc, tau=tau_def)
     e = np.where(under, e_def, e_small)
     tau = np.where(under, tau_small, tau_def)
-    # λ = 0: the small factor is exactly 0 (θ is the root of df1 = min(m, n)) unless d ≤ min(m,n)
+    # λ = 0: the small factor is exactly 0 (θ is the root of df1 = min(m, n)) unless d ≤ min(m,n);
+    # the large one is exact from df1(θ) = min(m, n) (or d at θ = 0), as a difference of the
+    # sizes (exact in floating point) rather than 1 − df1/n, which rounds to 0 next to ψ = 1
     ridgeless = lam == 0
-    e = np.where(ridgeless & ~under, np.where(theta > 0, 0.0, e_def), e)
-    tau = np.where(ridgeless & under, np.where(theta > 0, 0.0, tau_def), tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_exact = np.where(theta > 0, (n - m) / n, (n - d) / n)
+        tau_exact = np.where(theta > 0, (m - n) / m, (m - d) / m)
+    e = np.where(ridgeless & ~under, np.where(theta > 0, 0.0, e_exact), e)
+    tau = np.where(ridgeless & under, np.where(theta > 0, 0.0, tau_exact), tau)
+    e = np.where(ridgeless & under, e_exact, e)
+    tau = np.where(ridgeless & ~under, tau_exact, tau)
     e = np.clip(e, 0.0, 1.0)
     tau = np.clip(tau, 0.0, 1.0)
     t_star = np.asarray(f["t_star"](mom, **sc, tau=tau), dtype=float)

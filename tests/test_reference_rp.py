@@ -315,3 +315,16 @@ def test_reference_is_converged_in_precision():
         lo, hi = rp_risk_mp(s, **kw), rp_risk_mp(s, **kw, dps=80)
         for key in KEYS:
             assert abs(lo[key] - hi[key]) <= mpmath.mpf(10) ** -45 * abs(hi[key]), key
+
+
+@pytest.mark.parametrize("factor", [1 - 2**-53, 1 + 2**-52, 1 - 1e-13, 1 + 1e-12])
+def test_one_ulp_beside_the_threshold(factor):
+    # λ = 0, m one ulp from n < d: e = (n − m)/n must not round to 0 (it did via 1 − df1/n,
+    # giving u = ∞ and NaN = 0·∞); the values are huge, finite and still match 50 digits
+    n = 0.9990009990009991
+    kw = dict(n=n, m=n * factor, p2=0.3, ridge=0.0, noise_real=0.5, noise_synth=0.1,
+              w_real=np.array([-0.13]), w_synth=np.array([0.2]))
+    got, ref = rp_risk(np.ones(1), **kw), rp_risk_mp(np.ones(1), **kw)
+    assert int(got.status) == 0
+    _agree(got, ref, ("u", "bias", "variance", "zeta", "test_error"))
+    assert float(got.test_error) > 1e10
