@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from modelcollapse.theory import random_projection as theory
-from modelcollapse.theory.spectral import IDENTITY, W1D, SpectralMoment, df1, df2
+from modelcollapse.theory.spectral import IDENTITY, SpectralMoment, df1, df2
 from modelcollapse.theory.symbols import d as d_sym
 from modelcollapse.theory.symbols import n as n_sym
 from modelcollapse.theory.symbols import p2 as p2_sym
@@ -31,6 +31,7 @@ from ._compile import CompiledExpression, compile_expression
 from ._moments import SpectrumBatch
 from ._rootfind import STATUS, status_notes
 from ._rp_solve import ThetaResult, solve_theta
+from ._stable import stable_cross_term
 from ._validate import as_positive_spectrum, check_array
 from .kappa import ConvergenceError
 from .ridge import ridge_teacher
@@ -91,20 +92,6 @@ _SCALARS = [theta, theory.g, u, theory.omega_prime, theory.e, theory.t_star, n_s
 _THETA_MINUS_G = sp.Symbol("theta_minus_g", nonnegative=True)
 
 
-def _stable_cross_term(expr: sp.Expr) -> sp.Expr:
-    """Fixed teachers: ζ's w1–δ cross term with ``M(1,1) = M(2,2) + θ M(1,2)`` substituted.
-
-    ``(1 + u)θ² M(1,2) − θ M(1,1)`` loses ``log10(θ/s)`` digits when θ ≫ Σ; collected, it is
-    ``uθ² M(1,2) − θ M(2,2)`` (the same function).
-    """
-    cross, rest = sp.sift(sp.Add.make_args(expr), lambda term: term.has(W1D), binary=True)
-    if not cross:
-        return expr
-    m11, m12, m22 = (SpectralMoment(W1D, a, b, theta) for a, b in ((1, 1), (1, 2), (2, 2)))
-    part = sp.expand(sp.Add(*cross).xreplace({m11: m22 + theta * m12}))
-    return sp.Add(*rest) + sp.collect(part, [m12, m22], sp.factor)
-
-
 @cache
 def _compiled(kind: str, form: str) -> dict[str, CompiledExpression]:
     comps = dict(theory.risk_components(kind, _THEORY_FORM[form]))  # type: ignore[arg-type]
@@ -114,7 +101,7 @@ def _compiled(kind: str, form: str) -> dict[str, CompiledExpression]:
         # nested θ M(1,1) − g M(2,2) and ζ's expanded c² − 2θ M(1,1) + … cancel catastrophically
         # when θ − g ≪ θ or ζ ≪ c².  V = σ² u stays nested (Definition 2's V carries a 1/e).
         paper = theory.risk_components(kind, "paper")  # type: ignore[arg-type]
-        comps.update(bias=paper["bias"], zeta=_stable_cross_term(paper["zeta"]))
+        comps.update(bias=paper["bias"], zeta=stable_cross_term(paper["zeta"], theta))
     scalars = [*_SCALARS, _THETA_MINUS_G]
     out = {name: compile_expression(expr, scalars) for name, expr in comps.items()}
     out["g"] = compile_expression(theory.G_STABLE, _SCALARS)

@@ -19,6 +19,7 @@ from modelcollapse.theory.symbols import kappa, lam, n, p2, sigma1, sigma2, u
 from ._compile import CompiledExpression, compile_expression
 from ._moments import SpectrumBatch
 from ._rootfind import status_notes
+from ._stable import stable_cross_term
 from ._validate import as_positive_spectrum, check_array, check_same_length
 from .kappa import KappaResult, solve_kappa
 
@@ -104,7 +105,9 @@ def ridge_teacher(
 
 @cache
 def _compiled(kind: str) -> dict[str, CompiledExpression]:
-    comps = theory.risk_components(kind)  # type: ignore[arg-type]
+    comps = dict(theory.risk_components(kind))  # type: ignore[arg-type]
+    # fixed teachers: κ(1+u)M(1,2) − M(1,1) of the cross term cancels when κ ≫ Σ
+    comps["zeta"] = stable_cross_term(comps["zeta"], kappa)
     scalars = [kappa, u, p2, sigma1, sigma2]
     out = {name: compile_expression(expr, scalars) for name, expr in comps.items()}
     out["u_stable"] = compile_expression(theory.U_STABLE, [kappa, n, lam])
