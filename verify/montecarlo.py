@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from modelcollapse.numerics._validate import as_positive_spectrum, check_array
-from modelcollapse.numerics.ridge import ridge_teacher
+from modelcollapse.numerics._validate import check_array
 
+from ._draws import check_seed, design, teacher_sampler, whole_number
 from ._result import MonteCarloResult
 
 __all__ = ["simulate_ridge", "ridge_fit_errors"]
@@ -155,43 +155,24 @@ def simulate_ridge(
     >>> bool(abs(mc.mean["test_error"][0] - 1.1) < 4 * mc.stderr["test_error"][0] + 0.05)
     True
     """
-    s = as_positive_spectrum(spectrum, "spectrum")
-    if s.ndim != 1:
-        raise ValueError("spectrum: the Monte Carlo takes one spectrum (shape (d,))")
-    d = s.shape[0]
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
-    n_int = int(check_array(n, "n", lower=0.0, strict=True))
-    if n_int != n:
-        raise ValueError(f"n: the Monte Carlo needs a whole number of rows, got {n}")
+    s, d, n_int = design(spectrum, n)
+    kind, draw_teachers = teacher_sampler(d, gamma=gamma, delta=delta, w_real=w_real,
+                                          w_synth=w_synth)
     p2f = float(check_array(p2, "p2", lower=0.0, upper=1.0))
     lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
     if lam.ndim != 1:
         raise ValueError("ridge: expected a 1-D grid of λ values")
-    draws_f = float(check_array(draws, "draws", lower=1.0))
-    if draws_f != int(draws_f):
-        raise ValueError(f"draws: must be a whole number, got {draws}")
-    draws = int(draws_f)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    draws = whole_number(draws, "draws")
+    seed = check_seed(seed)
     s1 = float(check_array(noise_real, "noise_real", lower=0.0))
     s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
     n1, n2 = _rows(n_int, p2f)
     noise_rows = np.r_[np.full(n1, s1**2), np.full(n2, s2**2)]
     sqrt_s = np.sqrt(s)
     rng = np.random.default_rng(seed)
-    if teacher.kind == "fixed":
-        w1_fixed = np.asarray(w_real, dtype=float)
-        w2_fixed = np.asarray(w_synth, dtype=float)
-    else:
-        sd_g = np.sqrt(np.asarray(gamma, dtype=float))
-        sd_d = np.sqrt(np.asarray(delta, dtype=float))
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("test_error", "bias", "variance", "zeta")}
     for _ in tqdm(range(draws), disable=not progress, desc="ridge Monte Carlo", leave=False):
-        if teacher.kind == "fixed":
-            w1, w2 = w1_fixed, w2_fixed
-        else:
-            w1 = sd_g * rng.standard_normal(d)
-            w2 = w1 + sd_d * rng.standard_normal(d)
+        w1, w2 = draw_teachers(rng)
         x = rng.standard_normal((n_int, d)) * sqrt_s
         y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
         errs = ridge_fit_errors(x, y, w1, s, lam, noise_rows)
@@ -200,6 +181,6 @@ def simulate_ridge(
     params = dict(
         model="ridge", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, p2_effective=n2 / n_int,
         ridge=lam.tolist(),
-        noise_real=s1, noise_synth=s2, teacher=teacher.kind, draws=draws,
+        noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
     )
     return MonteCarloResult.from_draws({k: np.array(v) for k, v in out.items()}, seed, params)

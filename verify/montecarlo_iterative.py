@@ -13,16 +13,10 @@ from tqdm import tqdm
 
 from modelcollapse.numerics._validate import as_positive_spectrum, check_array, check_same_length
 
+from ._draws import check_seed, whole_number
 from ._result import MonteCarloResult
 
 __all__ = ["simulate_iterative_mixing", "simulate_recursive_retraining"]
-
-
-def _whole(value, name: str) -> int:
-    v = float(check_array(value, name, lower=0.0, strict=True))
-    if v != int(v):
-        raise ValueError(f"{name}: expected a whole number, got {value}")
-    return int(v)
 
 
 def simulate_iterative_mixing(
@@ -55,7 +49,9 @@ def simulate_iterative_mixing(
     >>> mc.mean["test_error"].shape
     (3,)
     """
-    d, n, steps = _whole(d, "d"), _whole(n, "n"), int(check_array(steps, "steps", lower=0))
+    d, n = whole_number(d, "d"), whole_number(n, "n")
+    steps = whole_number(steps, "steps", minimum=0)
+    draws, seed = whole_number(draws, "draws"), check_seed(seed)
     p2f = float(check_array(p2, "p2", lower=0.0, upper=1.0))
     n2 = int(round(p2f * n))
     n1 = n - n2
@@ -71,7 +67,7 @@ def simulate_iterative_mixing(
     rng = np.random.default_rng(seed)
     noise = np.r_[np.full(n1, s1), np.full(n2, s2)]
     out = []
-    for _ in tqdm(range(int(draws)), disable=not progress, desc="iterative mixing", leave=False):
+    for _ in tqdm(range(draws), disable=not progress, desc="iterative mixing", leave=False):
         w1 = rng.standard_normal(d) * np.sqrt(signal / d)
         g = w1 + rng.standard_normal(d) * np.sqrt(c0 / d) / root
         errs = [float(np.sum(s * (g - w1) ** 2))]
@@ -151,12 +147,10 @@ def simulate_recursive_retraining(
     >>> mc.mean["test_error"].shape
     (3,)
     """
-    d, t0, t = _whole(d, "d"), _whole(t0, "t0"), _whole(t, "t")
+    d, t0, t = whole_number(d, "d"), whole_number(t0, "t0"), whole_number(t, "t")
     if d >= t0 - 1:
         raise ValueError(f"t0: OLS generators need t0 > d + 1 rows, got t0={t0}, d={d}")
-    gens = int(check_array(generations, "generations", lower=0.0))
-    if gens != float(generations):
-        raise ValueError(f"generations: expected a whole number, got {generations}")
+    gens = whole_number(generations, "generations", minimum=0)
     s0 = float(check_array(noise_generator, "noise_generator", lower=0.0))
     sig = float(check_array(noise, "noise", lower=0.0))
     s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
@@ -172,7 +166,7 @@ def simulate_recursive_retraining(
         raise ValueError("ridge: expected a number or a 1-D grid")
     if (lam_grid == 0).any() and t <= d:
         raise ValueError(f"ridge: λ = 0 needs t > d (least squares), got t={t}, d={d}")
-    draws = _whole(draws, "draws")
+    draws, seed = whole_number(draws, "draws"), check_seed(seed)
     root = np.sqrt(s)
     rng = np.random.default_rng(seed)
     out = np.empty((draws, gens + 1, lam_grid.size))

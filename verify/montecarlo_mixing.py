@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from modelcollapse.numerics._validate import as_positive_spectrum, check_array
-from modelcollapse.numerics.ridge import ridge_teacher
+from modelcollapse.numerics._validate import check_array
 
+from ._draws import check_seed, design, teacher_sampler, whole_number
 from ._result import MonteCarloResult
 from .montecarlo import ridge_fit_errors
 
@@ -52,18 +52,14 @@ def simulate_weighted_ridge(
     >>> bool(abs(mc.mean["test_error"][0] - 1.0) < 0.3)  # ≈ c² (+ finite-n terms)
     True
     """
-    s = as_positive_spectrum(spectrum, "spectrum")
-    if s.ndim != 1:
-        raise ValueError("spectrum: the Monte Carlo takes one spectrum (shape (d,))")
-    d = s.shape[0]
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
-    n_int = int(check_array(n, "n", lower=0.0, strict=True))
-    if n_int != n:
-        raise ValueError(f"n: the Monte Carlo needs a whole number of rows, got {n}")
+    s, d, n_int = design(spectrum, n)
+    kind, draw_teachers = teacher_sampler(d, gamma=gamma, delta=delta, w_real=w_real,
+                                          w_synth=w_synth)
     p2f = float(check_array(p2, "p2", lower=0.0, upper=1.0))
     al = float(check_array(alpha, "alpha", lower=0.0, upper=1.0))
     lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
-    draws = int(check_array(draws, "draws", lower=1.0))
+    draws = whole_number(draws, "draws")
+    seed = check_seed(seed)
     s1 = float(check_array(noise_real, "noise_real", lower=0.0))
     s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
     n2 = int(round(p2f * n_int))
@@ -79,18 +75,13 @@ def simulate_weighted_ridge(
     rng = np.random.default_rng(seed)
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("test_error", "bias", "variance", "zeta")}
     for _ in tqdm(range(draws), disable=not progress, desc="weighted mixing", leave=False):
-        if teacher.kind == "fixed":
-            w1 = np.asarray(w_real, dtype=float)
-            w2 = np.asarray(w_synth, dtype=float)
-        else:
-            w1 = np.sqrt(np.asarray(gamma, dtype=float)) * rng.standard_normal(d)
-            w2 = w1 + np.sqrt(np.asarray(delta, dtype=float)) * rng.standard_normal(d)
+        w1, w2 = draw_teachers(rng)
         x = rng.standard_normal((n_int, d)) * sqrt_s
         y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
         errs = ridge_fit_errors(x * sqrt_w[:, None], y * sqrt_w, w1, s, lam, noise_rows)
         for k, v in errs.items():
             out[k].append(v)
     params = dict(model="weighted_ridge", d=d, n=n_int, n1=n1, n2=n2, alpha=al,
-                  ridge=lam.tolist(), noise_real=s1, noise_synth=s2, teacher=teacher.kind,
+                  ridge=lam.tolist(), noise_real=s1, noise_synth=s2, teacher=kind,
                   draws=draws)
     return MonteCarloResult.from_draws({k: np.array(v) for k, v in out.items()}, seed, params)

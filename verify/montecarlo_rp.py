@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from modelcollapse.numerics._validate import as_positive_spectrum, check_array
-from modelcollapse.numerics.ridge import ridge_teacher
+from modelcollapse.numerics._validate import check_array
 
+from ._draws import check_seed, design, teacher_sampler, whole_number
 from ._result import MonteCarloResult
 
 __all__ = ["simulate_rp", "rp_fit_errors"]
@@ -163,14 +163,9 @@ def simulate_rp(
     >>> mc.mean["test_error"].shape, mc.params["m"]
     ((2,), [10, 80])
     """
-    s = as_positive_spectrum(spectrum, "spectrum")
-    if s.ndim != 1:
-        raise ValueError("spectrum: the Monte Carlo takes one spectrum (shape (d,))")
-    d = s.shape[0]
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
-    n_int = int(check_array(n, "n", lower=0.0, strict=True))
-    if n_int != n:
-        raise ValueError(f"n: the Monte Carlo needs a whole number of rows, got {n}")
+    s, d, n_int = design(spectrum, n)
+    kind, draw_teachers = teacher_sampler(d, gamma=gamma, delta=delta, w_real=w_real,
+                                          w_synth=w_synth)
     widths = np.atleast_1d(check_array(m, "m", lower=0.0, strict=True))
     if widths.ndim != 1 or np.any(widths != np.round(widths)):
         raise ValueError("m: expected a 1-D grid of whole widths")
@@ -180,7 +175,8 @@ def simulate_rp(
     if lam.ndim != 0:
         raise ValueError("ridge: expected one λ (the width is the grid axis)")
     lam_f = float(lam)
-    draws = int(check_array(draws, "draws", lower=1.0))
+    draws = whole_number(draws, "draws")
+    seed = check_seed(seed)
     s1 = float(check_array(noise_real, "noise_real", lower=0.0))
     s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
     n2 = int(round(p2f * n_int))
@@ -193,12 +189,7 @@ def simulate_rp(
     out = {k: np.empty((draws, widths.size)) for k in keys}
     for i in tqdm(range(draws), disable=not progress, desc="random-projections Monte Carlo",
                   leave=False):
-        if teacher.kind == "fixed":
-            w1 = np.asarray(w_real, dtype=float)
-            w2 = np.asarray(w_synth, dtype=float)
-        else:
-            w1 = np.sqrt(teacher.weights["Gamma"]) * rng.standard_normal(d)
-            w2 = w1 + np.sqrt(teacher.weights["Delta"]) * rng.standard_normal(d)
+        w1, w2 = draw_teachers(rng)
         x = rng.standard_normal((n_int, d)) * sqrt_s
         s_max = rng.standard_normal((m_max, d)) / np.sqrt(d)
         y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
@@ -211,7 +202,7 @@ def simulate_rp(
                 out[k][i, j] = errs[k]
     params = dict(
         model="random_projection", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, m=widths.tolist(),
-        ridge=lam_f, noise_real=s1, noise_synth=s2, teacher=teacher.kind, draws=draws,
+        ridge=lam_f, noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
         nested_widths=True,
     )
     return MonteCarloResult.from_draws(out, seed, params)

@@ -1,0 +1,72 @@
+"""Input checks and teacher draws shared by the Monte Carlo simulators.
+
+Examples
+--------
+>>> import numpy as np
+>>> from modelcollapse.verify._draws import design, teacher_sampler
+>>> s, d, n = design([1.0, 2.0], 10)
+>>> kind, draw = teacher_sampler(d, gamma=[0.5, 0.5], delta=[0.0, 0.0])
+>>> w1, w2 = draw(np.random.default_rng(0))
+>>> kind, bool(np.array_equal(w1, w2))
+('random', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from modelcollapse.numerics._validate import as_positive_spectrum, check_array
+from modelcollapse.numerics.ridge import ridge_teacher
+
+__all__ = ["whole_number", "check_seed", "design", "teacher_sampler"]
+
+
+def whole_number(value, name: str, *, minimum: int = 1) -> int:
+    """A whole number ≥ ``minimum`` (a ValueError naming ``name`` otherwise)."""
+    v = float(check_array(value, name, lower=float(minimum)))
+    if v != int(v):
+        raise ValueError(f"{name}: expected a whole number, got {value}")
+    return int(v)
+
+
+def check_seed(seed) -> int:
+    """A non-negative integer seed."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def design(spectrum, n) -> tuple[np.ndarray, int, int]:
+    """One spectrum (shape (d,)) and a whole number of rows ``n``: returns ``(s, d, n)``."""
+    s = as_positive_spectrum(spectrum, "spectrum")
+    if s.ndim != 1:
+        raise ValueError("spectrum: the Monte Carlo takes one spectrum (shape (d,))")
+    n_int = int(check_array(n, "n", lower=0.0, strict=True))
+    if n_int != n:
+        raise ValueError(f"n: the Monte Carlo needs a whole number of rows, got {n}")
+    return s, s.shape[0], n_int
+
+
+def teacher_sampler(
+    d: int, *, gamma=None, delta=None, w_real=None, w_synth=None
+) -> tuple[str, Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]]:
+    """Validate a teacher and return ``(kind, draw)``; ``draw(rng)`` gives ``(w1, w2)``.
+
+    Fixed teachers are returned as given (no random numbers used); random effects draw
+    ``w1 = Γ^{1/2} z1`` then ``w2 = w1 + Δ^{1/2} z2``, in that order.
+    """
+    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    if teacher.kind == "fixed":
+        w1 = np.asarray(w_real, dtype=float)
+        w2 = np.asarray(w_synth, dtype=float)
+        return "fixed", lambda rng: (w1, w2)
+    sd_g = np.sqrt(teacher.weights["Gamma"])
+    sd_d = np.sqrt(teacher.weights["Delta"])
+
+    def draw(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        w1 = sd_g * rng.standard_normal(d)
+        return w1, w1 + sd_d * rng.standard_normal(d)
+
+    return "random", draw
