@@ -1,10 +1,38 @@
-"""Fast vectorised numerics compiled from the symbolic theory."""
+"""Fast vectorised numerics compiled from the symbolic theory.
 
-from .kappa import ConvergenceError, KappaResult, solve_kappa
+Every model is evaluated by one engine (:func:`evaluate`, :mod:`.engine`) from its declaration in
+:mod:`modelcollapse.theory`; the public functions below are its documented entry points and all
+return a :class:`Risk`.
+"""
+
+from .bridge import evaluate_expression
+from .engine import NumericModel, Solution, evaluate
+from .kappa import KappaResult, solve_kappa
+from .mixing import weighted_ridge_risk
+from .models import MODELS, register
 from .problems import ProblemError, evaluate_problems, parse_problems, validate_problems
-from .random_projection import RPRisk, rp_risk
-from .ridge import RidgeRisk, ridge_risk
+from .random_projection import rp_risk
+from .result import ConvergenceError, Risk
+from .retraining import recursive_retraining_risk
+from .ridge import ridge_risk
 
-__all__ = ["ConvergenceError", "KappaResult", "solve_kappa", "RidgeRisk", "ridge_risk",
-           "ProblemError", "parse_problems", "validate_problems", "evaluate_problems"]
-__all__ += ["RPRisk", "rp_risk"]
+__all__ = [
+    "Risk",
+    "ConvergenceError",
+    "evaluate",
+    "evaluate_expression",
+    "NumericModel",
+    "Solution",
+    "MODELS",
+    "register",
+    "ridge_risk",
+    "rp_risk",
+    "weighted_ridge_risk",
+    "recursive_retraining_risk",
+    "solve_kappa",
+    "KappaResult",
+    "ProblemError",
+    "parse_problems",
+    "validate_problems",
+    "evaluate_problems",
+]

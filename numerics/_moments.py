@@ -3,6 +3,12 @@
 A :class:`SpectrumBatch` holds one spectrum shared by every grid point, or one spectrum per grid
 point, and evaluates any set of moments at a vector of shifts ``t`` in chunks that keep memory
 bounded (a 10⁴-point grid over a 10⁵-dimensional spectrum never materialises 10⁹ floats).
+
+Determinism: a moment at a given shift is bit-identical whatever other shifts are evaluated with
+it.  Per-point spectra are reduced row by row (NumPy's pairwise sum along a contiguous row); a
+shared spectrum uses one matrix product per chunk of a *fixed* number of rows (the last chunk is
+padded), so every row goes through the same BLAS call shape.  (Different BLAS builds or CPUs may
+still round differently: results are reproducible on one machine, not across machines.)
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ MomentSpec = tuple[str, int, int]
 
 _CHUNK_ELEMENTS = 1 << 20
 _SHARED_CHUNK_ELEMENTS = 1 << 16  # temporaries of 512 KiB stay in cache
+_SHARED_MAX_ROWS = 256  # padding the last chunk costs at most this many rows
 
 
 class SpectrumBatch:
@@ -26,12 +33,15 @@ class SpectrumBatch:
     Parameters
     ----------
     eigenvalues : ndarray, shape (d,) or (P, d)
+        One spectrum for every shift (1-D), or one per row (2-D, even when ``P = 1``).
     weights : mapping of str to ndarray
         Each of shape ``(d,)`` or ``(P, d)``; the name ``"I_d"`` (ones) is always available.
     """
 
     def __init__(self, eigenvalues: np.ndarray, weights: Mapping[str, np.ndarray] | None = None):
         s = np.asarray(eigenvalues, dtype=float)
+        arrays = [s, *(np.asarray(v) for v in (weights or {}).values())]
+        self.shared = all(a.ndim == 1 for a in arrays)
         if s.ndim == 1:
             s = s[None, :]
         self.s = s
@@ -39,7 +49,6 @@ class SpectrumBatch:
         self.weights = {
             k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in (weights or {}).items()
         }
-        self.shared = s.shape[0] == 1
         self.rows = max([s.shape[0], *(w.shape[0] for w in self.weights.values())])
 
     @property
@@ -65,7 +74,7 @@ class SpectrumBatch:
         """
         specs = list(dict.fromkeys(specs))
         t = np.asarray(t, dtype=float)
-        if self.shared and all(w.shape[0] == 1 for w in self.weights.values()):
+        if self.shared:
             return self._shared_moments(t, specs)
         k_total = t.shape[0]
         out = {spec: np.empty(k_total) for spec in specs}
@@ -96,7 +105,8 @@ class SpectrumBatch:
         self, t: np.ndarray, specs: list[MomentSpec]
     ) -> dict[MomentSpec, np.ndarray]:
         """One spectrum and weights for every shift: evaluate each distinct shift once and get
-        all moments of a power ``b`` as one matrix product ``(s + t)^{-b} @ [ω s^a, …]``."""
+        all moments of a power ``b`` as one matrix product ``(s + t)^{-b} @ [ω s^a, …]``, over
+        chunks of a fixed number of rows (the last one padded, see the module docstring)."""
         if not specs or t.size == 0:
             return {spec: np.empty(t.size) for spec in specs}
         t_u, back = np.unique(t, return_inverse=True)
@@ -116,11 +126,13 @@ class SpectrumBatch:
         res = {spec: np.empty(t_u.size) for spec in specs}
         for j, spec in enumerate(groups.get(0, [])):  # b = 0: no shift, a plain sum
             res[spec][:] = cols[0][:, j].sum()
-        rows = max(1, _SHARED_CHUNK_ELEMENTS // max(self.d, 1))
+        rows = min(_SHARED_MAX_ROWS, max(1, _SHARED_CHUNK_ELEMENTS // max(self.d, 1)))
         top = max(groups)
+        pad = (-t_u.size) % rows
+        t_pad = np.concatenate([t_u, np.full(pad, t_u[0])]) if pad else t_u
         for lo in range(0, t_u.size, rows):
             hi = min(t_u.size, lo + rows)
-            inv = np.add(s, t_u[lo:hi, None])
+            inv = np.add(s, t_pad[lo:lo + rows, None])
             np.reciprocal(inv, out=inv)
             power = inv
             for b in range(1, top + 1):
@@ -131,7 +143,7 @@ class SpectrumBatch:
                 if b in groups:
                     vals = power @ cols[b]
                     for j, spec in enumerate(groups[b]):
-                        res[spec][lo:hi] = vals[:, j]
+                        res[spec][lo:hi] = vals[: hi - lo, j]
         if back is None:
             return res
         return {spec: v[back.ravel()] for spec, v in res.items()}

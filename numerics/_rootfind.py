@@ -21,7 +21,8 @@ STATUS = {
     0: "converged",
     1: "interpolation threshold: the terms that carry u diverge as ridge -> 0",
     -1: "iteration limit reached before convergence",
-    -2: "a non-finite value was met while iterating",
+    -2: "a non-finite value was met (while iterating, or in the risk: the inputs' magnitudes are "
+    "beyond what double precision resolves); no answer",
 }
 
 

@@ -34,7 +34,7 @@ from modelcollapse.theory.symbols import n as n_sym
 from modelcollapse.theory.symbols import t as t_sym
 from modelcollapse.theory.symbols import theta as theta_sym
 
-from ._compile import CompiledExpression, compile_expression
+from ._compile import CompiledExpression, compile_expression, evaluate_moments
 from ._moments import SpectrumBatch
 from ._rootfind import bracketed_log_newton
 from .kappa import solve_kappa
@@ -88,11 +88,17 @@ def _compiled() -> dict[str, CompiledExpression]:
     return out
 
 
+def _moments(batch, names, scalars, index=None):
+    f = _compiled()
+    size = np.shape(scalars["theta"])[0]
+    return evaluate_moments(batch, [f[k] for k in names], scalars, size=size, index=index)
+
+
 def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
     """``e``, ``τ`` and ``t*`` at θ: the larger factor from its definition, the smaller from λ."""
     f = _compiled()
-    mom = batch.moments(theta, [("I_d", 1, 1)], index=index)
     sc = dict(theta=theta, n=n, m=m, d=d, **{"lambda": lam})
+    mom = _moments(batch, ("e", "tau", "tau_from_e", "e_from_tau", "t_star"), sc, index=index)
     under = m <= n
     with np.errstate(divide="ignore", invalid="ignore"):
         e_def = np.broadcast_to(f["e"](mom, **sc), theta.shape)
@@ -175,12 +181,11 @@ def solve_theta(
         lo = np.minimum(lo, hi)
         under = m_p <= n_p
         names = ("h_under", "dh_under", "h_over", "dh_over")
-        specs = sorted({s for k in names for s in f[k].specs})
 
         def fun(x: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             rows = pos[sub]
-            mom = batch.moments(x, specs, index=None if batch.shared else rows)
             sc = dict(theta=x, n=n[rows], m=m[rows], d=d, **{"lambda": lam[rows]})
+            mom = _moments(batch, names, sc, index=None if batch.shared else rows)
             u_ = under[sub]
             with np.errstate(divide="ignore", invalid="ignore"):
                 h = np.where(u_, f["h_under"](mom, **sc), f["h_over"](mom, **sc))
@@ -237,7 +242,6 @@ def solve_theta_nested(
     eig = batch.s[0] if batch.shared else batch.s
     trace = np.broadcast_to(batch.trace, (size,))
     inner_iters = np.zeros(size, dtype=np.int64)
-    specs = sorted(set(f["h_t"].specs) | set(f["dh_t"].specs))
 
     def kappa2(tt: np.ndarray, rows: np.ndarray) -> np.ndarray:
         kres = solve_kappa(eig if batch.shared else eig[rows], tt * d / m[rows], m[rows])
@@ -247,8 +251,8 @@ def solve_theta_nested(
 
     def fun(tt: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k2 = kappa2(tt, rows)
-        mom = batch.moments(k2, specs, index=None if batch.shared else rows)
         sc = dict(t=tt, theta=k2, n=n[rows], m=m[rows], d=d, **{"lambda": lam[rows]})
+        mom = _moments(batch, ("h_t", "dh_t"), sc, index=None if batch.shared else rows)
         return f["h_t"](mom, **sc), f["dh_t"](mom, **sc)
 
     lo = lam.copy()

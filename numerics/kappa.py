@@ -1,10 +1,12 @@
 """The ridge fixed point κ of Theorem 1, solved for whole grids at once.
 
-κ is the unique positive root of ``κ − λ = κ df1(κ)/n`` (THEORY.md §1, the expression
+κ is the unique positive root of ``κ − λ = κ df1(κ)/n`` (docs/mathematics.md §1, the expression
 :data:`modelcollapse.theory.ridge.FIXED_POINT`).  Dividing by κ gives the strictly increasing
 
     h(κ) = 1 − λ/κ − df1(κ)/n,
 
+compiled, with its slope ``κ ∂h/∂κ``, from the declaration of the ridge model
+(:data:`modelcollapse.theory.ridge.MODEL`).
 with the bracket ``[λ, λ + tr Σ/n]`` for λ > 0.  For λ = 0 (ridgeless) κ = 0 when ``d < n``; for
 ``d > n`` κ is the root of ``df1(κ) = n`` in ``[s_min (d − n)/n, tr Σ/n]``; at ``d = n`` κ = 0 and
 the risk diverges (status 1, the interpolation threshold).
@@ -13,18 +15,25 @@ the risk diverges (status 1, the interpolation threshold).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
+from modelcollapse.theory.ridge import MODEL
+
+from ._compile import CompiledExpression, compile_expression, evaluate_moments
 from ._moments import SpectrumBatch
 from ._rootfind import STATUS, bracketed_log_newton
-from ._validate import as_positive_spectrum, check_array
+from ._validate import as_positive_spectrum, check_array, check_count
+from .result import ConvergenceError
 
-__all__ = ["KappaResult", "solve_kappa", "ConvergenceError"]
+__all__ = ["KappaResult", "solve_kappa", "solve_kappa_batch", "ConvergenceError"]
 
 
-class ConvergenceError(RuntimeError):
-    """A solver did not converge for some grid points; the message says which and why."""
+@cache
+def _compiled() -> tuple[CompiledExpression, CompiledExpression]:
+    fp = MODEL.fixed_points[0]
+    return compile_expression(fp.residual), compile_expression(fp.slope())
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,8 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
             f = batch.moments(hi[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
             lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
             lo[p] = np.clip(lo_p, lam[p], hi[p])
-    x0 = np.where(pos, np.sqrt(lo * hi), lo)
+    with np.errstate(divide="ignore"):  # geometric mean without overflow
+        x0 = np.where(pos, np.exp(0.5 * (np.log(lo) + np.log(hi))), lo)
     return lo, hi, x0
 
 
@@ -139,9 +149,14 @@ def solve_kappa(
     s = as_positive_spectrum(eigenvalues, "eigenvalues")
     lam = check_array(ridge, "ridge", lower=0.0)
     nn = check_array(n, "n", lower=0.0, strict=True)
+    maxiter = check_count(maxiter, "maxiter")
     spec_shape = s.shape[:-1]
     d = s.shape[-1]
-    shape = np.broadcast_shapes(spec_shape, lam.shape, nn.shape)
+    try:
+        shape = np.broadcast_shapes(spec_shape, lam.shape, nn.shape)
+    except ValueError:
+        raise ValueError(f"eigenvalues, ridge, n: shapes {spec_shape}, {lam.shape}, {nn.shape} "
+                         "do not broadcast") from None
     size = int(np.prod(shape))
     lam_f = np.broadcast_to(lam, shape).reshape(size)
     n_f = np.broadcast_to(nn, shape).reshape(size)
@@ -149,26 +164,46 @@ def solve_kappa(
         batch = SpectrumBatch(np.broadcast_to(s, (*shape, d)).reshape(size, d))
     else:
         batch = SpectrumBatch(s)
+    out = solve_kappa_batch(batch, lam_f, n_f, xtol=xtol, rtol=rtol, maxiter=maxiter)
+    return KappaResult(*(np.asarray(a).reshape(shape) for a in out))
+
+
+def solve_kappa_batch(
+    batch: SpectrumBatch,
+    lam: np.ndarray,
+    n: np.ndarray,
+    *,
+    xtol: float = 1e-14,
+    rtol: float = 1e-11,
+    maxiter: int = 200,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`solve_kappa` on flat arrays: ``(kappa, converged, iterations, residual, status)``.
+
+    ``batch`` holds one spectrum (shared) or one per element of ``lam`` and ``n``.
+    """
+    size = lam.shape[0]
+    d = batch.d
     trace = np.broadcast_to(batch.trace, (size,))
     smin = np.broadcast_to(batch.smallest, (size,))
+    h_fun, slope_fun = _compiled()
 
     kappa = np.zeros(size)
     iterations = np.zeros(size, dtype=np.int64)
     status = np.zeros(size, dtype=np.int8)
-    ridgeless = lam_f == 0
-    status[ridgeless & (n_f == d)] = 1
-    solve = ~ridgeless | (n_f < d)
+    ridgeless = lam == 0
+    status[ridgeless & (n == d)] = 1
+    solve = ~ridgeless | (n < d)
     idx = np.flatnonzero(solve)
+
     def h_and_slope(k: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = idx[sub]
-        mom = batch.moments(k, [("I_d", 1, 1), ("I_d", 1, 2)], index=rows)
-        lr, nr = lam_f[rows], n_f[rows]
-        h = 1.0 - lr / k - mom[("I_d", 1, 1)] / nr
-        slope = lr / k + k * mom[("I_d", 1, 2)] / nr  # dh/dlog κ
-        return h, slope
+        sc = {"kappa": k, "lambda": lam[rows], "n": n[rows]}
+        mom = evaluate_moments(batch, (h_fun, slope_fun), sc, size=k.size,
+                               index=None if batch.shared else rows)
+        return h_fun(mom, **sc), slope_fun(mom, **sc)  # h and dh/dlog κ
 
     if idx.size:
-        lo, hi, x0 = _bracket(batch, idx, lam_f[idx], n_f[idx], trace[idx], smin[idx], d)
+        lo, hi, x0 = _bracket(batch, idx, lam[idx], n[idx], trace[idx], smin[idx], d)
         out = bracketed_log_newton(
             h_and_slope, lo, hi, x0=x0, xtol=xtol, ftol=2e-15, maxiter=maxiter
         )
@@ -181,11 +216,4 @@ def solve_kappa(
         residual[idx] = np.abs(h)
         fail = (status[idx] == 0) & ~(residual[idx] <= rtol)
         status[idx[fail]] = -1
-    converged = status >= 0
-    return KappaResult(
-        kappa=kappa.reshape(shape),
-        converged=converged.reshape(shape),
-        iterations=iterations.reshape(shape),
-        residual=residual.reshape(shape),
-        status=status.reshape(shape),
-    )
+    return kappa, status >= 0, iterations, residual, status

@@ -11,7 +11,7 @@ Derivative.  :func:`~modelcollapse.numerics.random_projection.rp_risk` offers no
 
     D_h(ψ) = [f(ψ e^{h}) − f(ψ e^{−h})] / (2 h ψ)
 
-with truncation error O(h²) and rounding error O(ε |f| / (hψ)).  Each point is computed with
+with truncation error O(h²) and rounding error ``O(ε |f| / (hψ))``.  Each point is computed with
 ``h`` and ``h/2``; a sign is *reliable* when both estimates have the same sign and differ by less
 than ``tol·|D_h| + 1e-9·|f|/ψ`` (the Richardson check: the truncation error of ``D_{h/2}`` is about
 ``|D_h − D_{h/2}|/3``).  Cells within ``2h`` of the interpolation threshold ψ = 1, where ζ

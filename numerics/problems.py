@@ -9,32 +9,32 @@ Input format
 The input is one JSON object (one problem) or a JSON list of objects (problems ``0, 1, …`` in
 list order; a single object is problem 0).  Conventions are those of THEORY.md §0.
 
-============== ======== =================================================================
-key            required meaning
-============== ======== =================================================================
-``model``      yes      ``"ridge"`` (Theorem 1) or ``"random_projection"`` (Theorem 2)
-``n``          yes      total training rows, a number > 0 (need not be an integer)
-``m``          RP only  width of the random projection, a number > 0; only for
-                        ``"random_projection"`` (an error for ``"ridge"``)
-``p2``         yes      fraction of synthetic rows, in [0, 1]
-``ridge``      yes      λ ≥ 0 (loss ``(1/n) Σ (f(x_i) − y_i)² + λ‖params‖²``); 0 is the
-                        ridgeless limit λ → 0⁺
-``noise_real`` yes      σ1 ≥ 0, label-noise standard deviation of the real rows
-``noise_synth`` yes     σ2 ≥ 0, label-noise standard deviation of the synthetic rows
-``spectrum``   yes      the d eigenvalues of Σ, each > 0, 1 ≤ d ≤ :data:`MAX_DIMENSION`
-``w_real``     teacher  fixed teacher w1 in Σ's eigenbasis (d numbers, any sign) …
-``w_synth``    teacher  … with the synthetic teacher w2 (d numbers); or instead:
-``gamma``      teacher  random effects: the diagonal of Γ = cov(w1) (d numbers ≥ 0) …
-``delta``      teacher  … with the diagonal of Δ = cov(w2 − w1) (d numbers ≥ 0)
-``mixing_weight`` no    ridge only: weight α ∈ [0, 1] of the synthetic group in the loss
-                        ``((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²`` (THEORY.md §3; the
-                        default, plain ridge, is α = p2)
-``id``         no       a string (≤ 200 characters) or an integer, echoed in the output
-============== ======== =================================================================
+The keys of a problem are generated from the declaration of its model
+(:data:`modelcollapse.numerics.models.MODELS`; :func:`schema` lists them):
 
-Exactly one teacher description is required: ``w_real`` and ``w_synth``, or ``gamma`` and
-``delta``.  There are no defaults for physical quantities — a forgotten ``noise_real`` is an error,
-not a silent σ1 = 0.  Any other key is an error.  Numbers must be JSON numbers: strings, booleans,
+* ``model``: ``"ridge"`` (Theorem 1), ``"random_projection"`` (Theorem 2), ``"weighted_ridge"``
+  (weighted mixing, docs/mathematics.md §3) or ``"recursive_retraining"`` (§6);
+* every parameter of the model, **all required** (there are no defaults for physical quantities
+  — a forgotten ``noise_real`` is an error, not a silent σ1 = 0):
+
+  - ridge: ``n`` (rows, > 0, need not be whole), ``p2`` ([0, 1]), ``ridge`` (λ ≥ 0; 0 is the
+    ridgeless limit λ → 0⁺), ``noise_real`` (σ1 ≥ 0), ``noise_synth`` (σ2 ≥ 0);
+  - random projections: the same plus ``m`` (width, > 0); optional ``form``
+    (``"corrected"``, ``"paper"`` or ``"printed"``);
+  - weighted mixing: ridge's plus ``mixing_weight`` (α ∈ [0, 1], the synthetic group's weight in
+    ``((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²``).  A ``"ridge"`` problem with a
+    ``mixing_weight`` is evaluated as weighted mixing (α = p2 is plain ridge);
+  - recursive retraining: ``t0`` (> d), ``t``, ``ridge``, ``generations`` (whole, ≥ 0),
+    ``noise_generator`` (σ0), ``noise`` (σ);
+
+* ``spectrum``: the d eigenvalues of Σ, each > 0, 1 ≤ d ≤ :data:`MAX_DIMENSION`;
+* one teacher description, in Σ's eigenbasis: ``w_real`` and ``w_synth`` (fixed vectors, d
+  numbers of any sign) or ``gamma`` and ``delta`` (random effects: diagonals of Γ = cov(w1) and
+  Δ = cov(w2 − w1), d numbers ≥ 0); recursive retraining takes ``w_real`` or ``gamma`` alone;
+* ``id`` (optional): a string (≤ 200 characters) or an integer, echoed in the output.
+
+Any other key is an error (a key of another model says which models take it).  Numbers must be
+JSON numbers: strings, booleans,
 ``null`` and the non-standard literals ``NaN``/``Infinity`` are rejected, as is anything that
 overflows to infinity (``1e999``).  Keys must not repeat.
 
@@ -46,9 +46,11 @@ out), with
 * ``model`` (and ``id`` if given);
 * ``test_error``, ``bias``, ``variance``, ``zeta``: ``E_test ≃ B + V + ζ`` (excess risk on the real
   distribution);
-* ridge: ``kappa`` (κ of eq. 8) and ``u``; weighted mixing (``mixing_weight`` given): ``kappa``
-  (= λ/ξ) and ``theta`` (the effective teacher is ``w1 + θ(w2 − w1)``); random projections:
-  ``theta``, ``e``, ``tau``, ``u``, ``omega_prime`` (θ, e, τ, u, ω' of Definition 2);
+* the model's reported auxiliaries, named as in its declaration: ridge ``kappa`` (κ of eq. 8)
+  and ``u``; random projections ``theta``, ``e``, ``tau``, ``t_star``, ``u``, ``omega_prime``
+  (θ, e, τ, t*, u, ω' of Definition 2); weighted mixing ``delta_loo`` (the leave-one-out factor),
+  ``kappa`` (= λ/ξ), ``xi`` and ``teacher_weight`` (the effective teacher is
+  ``w1 + θ_w(w2 − w1)``); recursive retraining ``kappa``, ``u`` and ``rho``;
 * ``converged``, ``iterations``, ``residual``, ``status`` (0 converged, 1 interpolation threshold,
   −1 iteration limit, −2 non-finite value met) and ``note`` (``""`` when there is nothing to say).
 
@@ -58,8 +60,9 @@ projections) the ridgeless limit diverges: the diverging values are written as t
 back; ``modelcollapse predict --strict-json`` writes ``null`` instead) and
 ``note`` says why.  ``NaN`` appears only in a problem with ``"converged": false``.
 
-Problems are evaluated in batches — one vectorised solver call per (model, d, teacher kind) —
-so thousands of problems with d in the thousands take seconds.
+Problems are evaluated in batches — one vectorised engine call per (model, d, teacher kind,
+options) — so thousands of problems with d in the thousands take seconds.  A problem's result does
+not depend on the other problems of the file (the batch sums every spectrum row by row).
 
 Examples
 --------
@@ -81,15 +84,20 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+
+from modelcollapse.theory.model import ModelSpec, Parameter
+
+from .models import MODELS as _REGISTRY
 
 __all__ = [
     "MAX_DIMENSION",
     "MODELS",
     "Problem",
     "ProblemError",
+    "schema",
     "parse_problems",
     "validate_problems",
     "validate_problem",
@@ -100,17 +108,64 @@ __all__ = [
 #: Largest accepted spectrum length d.
 MAX_DIMENSION = 10**6
 
-#: Accepted values of the ``model`` key.
-MODELS = ("ridge", "random_projection")
+#: Accepted values of the ``model`` key (the registered models).
+MODELS = tuple(_REGISTRY)
 
-_COMMON = ("model", "n", "p2", "ridge", "noise_real", "noise_synth", "spectrum")
-_REQUIRED = {"ridge": _COMMON, "random_projection": (*_COMMON, "m")}
-_TEACHERS = {"fixed": ("w_real", "w_synth"), "random": ("gamma", "delta")}
-_OPTIONAL = ("mixing_weight", "id")
-_ALL_KEYS = (*_REQUIRED["random_projection"], *_TEACHERS["fixed"], *_TEACHERS["random"], *_OPTIONAL)
 _MAX_ID_LENGTH = 200
 # Rows per solver call: keeps a group's stacked (rows, d) arrays at ~2**22 floats each.
 _CHUNK_ELEMENTS = 1 << 22
+# A "ridge" problem with this key is weighted mixing.
+_MIXING_KEY = "mixing_weight"
+
+
+@dataclass(frozen=True)
+class _Schema:
+    spec: ModelSpec
+    scalars: tuple[Parameter, ...]  # grid parameters, by JSON key
+    options: tuple[Parameter, ...]
+    teachers: dict[str, tuple[str, ...]]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return ("model", *(p.json_key for p in self.scalars), *(p.json_key for p in self.options),
+                "spectrum", *(k for keys in self.teachers.values() for k in keys), "id")
+
+
+def _schema_of(spec: ModelSpec) -> _Schema:
+    return _Schema(spec, spec.grid_parameters, spec.options, dict(spec.teachers))
+
+
+_SCHEMAS = {name: _schema_of(m.spec) for name, m in _REGISTRY.items()}
+
+
+def schema(model: str) -> dict[str, Any]:
+    """The problem-file keys of ``model``: required scalars, options, teacher descriptions.
+
+    Examples
+    --------
+    >>> from modelcollapse.numerics.problems import schema
+    >>> schema("random_projection")["required"]
+    ['n', 'm', 'p2', 'ridge', 'noise_real', 'noise_synth', 'spectrum']
+    """
+    sch = _SCHEMAS[model]
+    return {
+        "required": [p.json_key for p in sch.scalars] + ["spectrum"],
+        "options": {p.json_key: list(p.choices) for p in sch.options},
+        "teachers": {k: list(v) for k, v in sch.teachers.items()},
+        "docs": {p.json_key: p.doc for p in (*sch.scalars, *sch.options)},
+    }
+
+
+def _all_keys() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, sch in _SCHEMAS.items():
+        for key in sch.keys:
+            out[key].append(name)
+    out[_MIXING_KEY].append("ridge")
+    return out
+
+
+_KEY_MODELS = _all_keys()
 
 
 class ProblemError(ValueError):
@@ -136,23 +191,29 @@ class ProblemError(ValueError):
 class Problem:
     """One validated problem (see the module docstring for the meaning of each field).
 
-    ``teacher`` maps the given teacher keys (``w_real``/``w_synth`` or ``gamma``/``delta``) to
-    float arrays of length d; ``teacher_kind`` is ``"fixed"`` or ``"random"``.
+    ``values`` maps the model's parameter names (as in the Python API, e.g. ``alpha`` for
+    ``mixing_weight``) to floats, also reachable as attributes (``problem.n``); ``teacher`` maps
+    the given teacher keys to float arrays of length d; ``teacher_kind`` is ``"fixed"`` or
+    ``"random"``; ``engine_model`` is the registered model that evaluates it.
     """
 
     index: int
-    model: Literal["ridge", "random_projection"]
-    n: float
-    p2: float
-    ridge: float
-    noise_real: float
-    noise_synth: float
+    model: str
+    engine_model: str
+    values: dict[str, float]
     spectrum: np.ndarray
-    teacher_kind: Literal["fixed", "random"]
+    teacher_kind: str
     teacher: dict[str, np.ndarray] = field(repr=False)
-    m: float | None = None
-    mixing_weight: float | None = None
+    options: dict[str, str] = field(default_factory=dict)
     id: str | int | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "values")
+        if name in values:
+            return values[name]
+        if name in ("m", "mixing_weight", "alpha"):  # parameters of other models
+            return values.get("alpha") if name == "mixing_weight" else None
+        raise AttributeError(name)
 
     @property
     def d(self) -> int:
@@ -214,7 +275,7 @@ def parse_problems(text: str | bytes) -> tuple[list[Problem], bool]:
     Traceback (most recent call last):
     ...
     modelcollapse.numerics.problems.ProblemError: problem 0: field 'model': expected one of \
-'ridge', 'random_projection', got a string ('lasso')
+'ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining', got a string ('lasso')
     """
     if isinstance(text, bytes | bytearray):
         try:
@@ -350,6 +411,19 @@ def _vector(
     return arr
 
 
+def _bound(value: float | str | None, d: int) -> float | None:
+    return None if value is None else float(d) if value == "d" else float(value)
+
+
+def _scalar(obj: dict, p: Parameter, index: int, d: int) -> float:
+    key = p.json_key
+    x = _number(obj, key, index, lower=_bound(p.lower, d) if p.lower is not None else -math.inf,
+                upper=_bound(p.upper, d), strict=p.strict)
+    if p.whole and x != round(x):
+        raise ProblemError(index, key, f"expected a whole number, got {_fmt(obj[key])}")
+    return x
+
+
 def validate_problem(obj: Any, index: int = 0) -> Problem:
     """Validate one problem (a mapping as decoded from JSON).
 
@@ -377,8 +451,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
     if isinstance(obj, _Object) and obj.duplicate is not None:
         raise ProblemError(index, obj.duplicate, "duplicate key")
     for key in obj:
-        if not isinstance(key, str) or key not in _ALL_KEYS:
-            raise ProblemError(index, key, f"unknown key (allowed: {', '.join(_ALL_KEYS)})")
+        if not isinstance(key, str) or key not in _KEY_MODELS:
+            raise ProblemError(index, key, f"unknown key (allowed: {', '.join(_KEY_MODELS)})")
     if "model" not in obj:
         raise ProblemError(index, "model", f"missing (one of {', '.join(map(repr, MODELS))})")
     model = obj["model"]
@@ -387,47 +461,63 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
             index, "model", f"expected one of {', '.join(map(repr, MODELS))}, got "
             f"{_describe(model)}"
         )
-    if model == "ridge" and "m" in obj:
-        raise ProblemError(index, "m", "only model 'random_projection' takes a width m")
-    if model != "ridge" and "mixing_weight" in obj:
-        raise ProblemError(index, "mixing_weight", "only model 'ridge' takes a mixing weight")
-    for key in _REQUIRED[model]:
-        if key not in obj:
-            raise ProblemError(index, key, f"missing (required for model {model!r})")
+    engine_model = "weighted_ridge" if model == "ridge" and _MIXING_KEY in obj else model
+    sch = _SCHEMAS[engine_model]
+    for key in obj:
+        if key not in sch.keys:
+            takers = " or ".join(repr(m) for m in _KEY_MODELS[key])
+            raise ProblemError(index, key, f"only model {takers} takes this key")
+    for p in sch.scalars:
+        if p.json_key not in obj:
+            raise ProblemError(index, p.json_key, f"missing (required for model {model!r})")
+    if "spectrum" not in obj:
+        raise ProblemError(index, "spectrum", f"missing (required for model {model!r})")
 
-    n = _number(obj, "n", index, lower=0.0, strict=True)
-    m = _number(obj, "m", index, lower=0.0, strict=True) if model == "random_projection" else None
-    p2 = _number(obj, "p2", index, lower=0.0, upper=1.0)
-    lam = _number(obj, "ridge", index, lower=0.0)
-    s1 = _number(obj, "noise_real", index, lower=0.0)
-    s2 = _number(obj, "noise_synth", index, lower=0.0)
+    values: dict[str, float] = {}
+    for p in sch.scalars:
+        if p.lower != "d" and p.upper != "d":
+            values[p.name] = _scalar(obj, p, index, 0)
     spectrum = _vector(obj, "spectrum", index, lower=0.0, strict=True)
     d = spectrum.shape[0]
+    for p in sch.scalars:
+        if p.name not in values:
+            values[p.name] = _scalar(obj, p, index, d)
+    options = {}
+    for p in sch.options:
+        value = obj.get(p.json_key, p.default)
+        if not isinstance(value, str) or value not in p.choices:
+            raise ProblemError(index, p.json_key, f"expected one of "
+                               f"{', '.join(map(repr, p.choices))}, got {_describe(value)}")
+        options[p.name] = value
 
-    given = {kind: [k for k in keys if k in obj] for kind, keys in _TEACHERS.items()}
-    if given["fixed"] and given["random"]:
+    kinds = sch.teachers
+    given = {kind: [k for k in keys if k in obj] for kind, keys in kinds.items()}
+    present = [k for k, v in given.items() if v]
+    if len(present) > 1:
+        other = [k for k in present if k != "fixed"][0]
         raise ProblemError(
-            index, given["random"][0], f"cannot be combined with {given['fixed'][0]!r}: give "
-            "either w_real and w_synth (fixed teachers) or gamma and delta (random effects)"
+            index, given[other][0], f"cannot be combined with {given['fixed'][0]!r}: give "
+            f"either {' and '.join(kinds['fixed'])} (fixed teachers) or "
+            f"{' and '.join(kinds[other])} (random effects)"
         )
-    kind: Literal["fixed", "random"] = "random" if given["random"] else "fixed"
-    if not given[kind]:
-        raise ProblemError(index, "w_real", "missing: give either w_real and w_synth (fixed "
-                           "teachers) or gamma and delta (random effects)")
+    if not present:
+        first = kinds["fixed"][0] if "fixed" in kinds else next(iter(kinds.values()))[0]
+        alternatives = " or ".join(f"{' and '.join(v)}" for v in kinds.values())
+        raise ProblemError(index, first, f"missing: give either {alternatives} (fixed teachers "
+                           "or random effects)")
+    kind = present[0]
     teacher = {}
-    for key in _TEACHERS[kind]:
+    for key in kinds[kind]:
         if key not in obj:
-            other = given[kind][0]
-            raise ProblemError(index, key, f"missing ({other!r} is given)")
+            raise ProblemError(index, key, f"missing ({given[kind][0]!r} is given)")
         lower = 0.0 if kind == "random" else None
         teacher[key] = _vector(obj, key, index, lower=lower, length=d)
 
-    weight = None
-    if "mixing_weight" in obj:
-        weight = _number(obj, "mixing_weight", index, lower=0.0, upper=1.0)
+    if engine_model == "weighted_ridge":
+        p2, weight = values["p2"], values["alpha"]
         if (p2 == 0 and weight != 0) or (p2 == 1 and weight != 1):
-            raise ProblemError(index, "mixing_weight", f"with p2 = {p2:g} the only possible "
-                               f"weight is {p2:g}, got {_fmt(obj['mixing_weight'])}")
+            raise ProblemError(index, _MIXING_KEY, f"with p2 = {p2:g} the only possible "
+                               f"weight is {p2:g}, got {_fmt(obj[_MIXING_KEY])}")
     ident = obj.get("id")
     if ident is not None or "id" in obj:
         if isinstance(ident, str):
@@ -439,9 +529,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
         else:
             ident = int(ident)
     return Problem(
-        index=index, model=model, n=n, p2=p2, ridge=lam, noise_real=s1, noise_synth=s2,
-        spectrum=spectrum, teacher_kind=kind, teacher=teacher, m=m, mixing_weight=weight,
-        id=ident,
+        index=index, model=model, engine_model=engine_model, values=values, spectrum=spectrum,
+        teacher_kind=kind, teacher=teacher, options=options, id=ident,
     )
 
 
@@ -466,33 +555,15 @@ def validate_problems(data: Any) -> tuple[list[Problem], bool]:
 # Evaluation
 
 
-def _column(problems: Sequence[Problem], name: str) -> np.ndarray:
-    return np.array([getattr(p, name) for p in problems], dtype=float)
-
-
 def _stack(problems: Sequence[Problem]) -> dict[str, Any]:
     first = problems[0]
     kwargs: dict[str, Any] = {
-        name: _column(problems, name)
-        for name in ("n", "p2", "ridge", "noise_real", "noise_synth")
+        name: np.array([p.values[name] for p in problems], dtype=float) for name in first.values
     }
-    kwargs["spectrum"] = np.stack([p.spectrum for p in problems])
     for key in first.teacher:
         kwargs[key] = np.stack([p.teacher[key] for p in problems])
-    if first.model == "random_projection":
-        kwargs["m"] = _column(problems, "m")
+    kwargs.update(first.options)
     return kwargs
-
-
-_RIDGE_VALUES = ("test_error", "bias", "variance", "zeta", "kappa", "u")
-_MIXING_VALUES = ("test_error", "bias", "variance", "zeta", "kappa", "theta")
-_RP_VALUES = ("test_error", "bias", "variance", "zeta", "theta", "e", "tau", "u", "omega_prime")
-
-
-_NON_FINITE_NOTE = (
-    "a non-finite value was met while evaluating the risk (the inputs' magnitudes are beyond "
-    "what double precision resolves); no answer"
-)
 
 
 def _threshold_note(note: str, test_error: float) -> str:
@@ -501,87 +572,57 @@ def _threshold_note(note: str, test_error: float) -> str:
     return note
 
 
-def _records(problems: Sequence[Problem], res: Any, names: Sequence[str]) -> list[dict]:
-    notes = res.notes()
+def _records(problems: Sequence[Problem], res: Any) -> list[dict]:
+    names = ("test_error", "bias", "variance", "zeta", *res.auxiliary)
+    columns = {name: np.asarray(getattr(res, name), dtype=float).reshape(-1) for name in names}
+    notes = res.notes().reshape(-1)
+    status = np.asarray(res.status).reshape(-1)
+    converged = np.asarray(res.converged).reshape(-1)
+    iterations = np.asarray(res.iterations).reshape(-1)
+    residual = np.asarray(res.residual).reshape(-1)
     out = []
     for j, p in enumerate(problems):
         rec: dict[str, Any] = {"model": p.model}
         if p.id is not None:
             rec["id"] = p.id
         for name in names:
-            rec[name] = float(np.asarray(getattr(res, name))[j])
-        status = int(np.asarray(res.status)[j])
-        converged = bool(np.asarray(res.converged)[j])
+            rec[name] = float(columns[name][j])
         note = str(notes[j])
-        if status == 1:
+        if status[j] == 1:
             note = _threshold_note(note, rec["test_error"])
-        values = [rec[name] for name in names]
-        if converged and (
-            any(math.isnan(v) for v in values)
-            or (status == 0 and not all(math.isfinite(v) for v in values))
-        ):
-            # Safety net: a "converged" solve whose evaluation overflowed is not an answer.
-            converged, status = False, -2
-            note = _NON_FINITE_NOTE
-        rec["converged"] = converged
-        rec["iterations"] = int(np.asarray(res.iterations)[j])
-        rec["residual"] = float(np.asarray(res.residual)[j])
-        rec["status"] = status
+        rec["converged"] = bool(converged[j])
+        rec["iterations"] = int(iterations[j])
+        rec["residual"] = float(residual[j])
+        rec["status"] = int(status[j])
         rec["note"] = note
         out.append(rec)
     return out
 
 
-def _evaluate_mixing(p: Problem) -> dict:
-    from .kappa import ConvergenceError
-    from .mixing import weighted_ridge_risk
-
-    kwargs = dict(n=[p.n], p2=p.p2, alpha=p.mixing_weight, ridge=p.ridge, noise_real=p.noise_real,
-                  noise_synth=p.noise_synth, **p.teacher)
-    try:
-        res = weighted_ridge_risk(p.spectrum, **kwargs)
-    except ConvergenceError as exc:
-        rec: dict[str, Any] = {"model": p.model}
-        if p.id is not None:
-            rec["id"] = p.id
-        rec.update({k: math.nan for k in _MIXING_VALUES})
-        rec.update(converged=False, iterations=0, residual=math.nan, status=-1, note=str(exc))
-        return rec
-    return _records([p], res, _MIXING_VALUES)[0]
-
-
 def _evaluate_group(problems: Sequence[Problem]) -> list[dict]:
-    if problems[0].mixing_weight is not None:
-        return [_evaluate_mixing(p) for p in problems]
+    from .engine import evaluate
+
     kwargs = _stack(problems)
-    spectrum = kwargs.pop("spectrum")
-    if problems[0].model == "ridge":
-        from .ridge import ridge_risk
-
-        res = ridge_risk(spectrum, on_failure="nan", **kwargs)
-        return _records(problems, res, _RIDGE_VALUES)
-    from .random_projection import rp_risk  # imported here: ridge needs no RP module
-
-    res = rp_risk(spectrum, on_failure="nan", **kwargs)
-    return _records(problems, res, _RP_VALUES)
+    spectra = np.stack([p.spectrum for p in problems])
+    res = evaluate(problems[0].engine_model, spectra, on_failure="nan", **kwargs)
+    return _records(problems, res)
 
 
 def evaluate_problems(problems: Sequence[Problem]) -> list[dict]:
     """Predictions for validated problems, in order, as JSON-ready dicts.
 
-    Problems are grouped by (model, d, teacher kind); each group is evaluated by one vectorised
-    call of :func:`~modelcollapse.numerics.ridge_risk` or
-    :func:`~modelcollapse.numerics.random_projection.rp_risk` on stacked spectra of shape
+    Problems are grouped by (model, d, teacher kind, options); each group is evaluated by one
+    vectorised call of :func:`~modelcollapse.numerics.engine.evaluate` on stacked spectra of shape
     ``(P, d)`` (split into chunks of about 4·10⁶ numbers to bound memory).  Unconverged problems
     are *not* raised: they come back with ``"converged": False``, NaN values, their ``status``
-    and a ``note``.
+    and a ``note``.  A problem's numbers do not depend on the other problems of its group.
     """
-    groups: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+    groups: dict[tuple, list[int]] = defaultdict(list)
     for i, p in enumerate(problems):
-        model = p.model if p.mixing_weight is None else "ridge-mixing"
-        groups[(model, p.d, p.teacher_kind)].append(i)
+        key = (p.engine_model, p.d, p.teacher_kind, tuple(sorted(p.options.items())))
+        groups[key].append(i)
     out: list[dict | None] = [None] * len(problems)
-    for (_, d, _), members in groups.items():
+    for (_, d, _, _), members in groups.items():
         step = max(1, _CHUNK_ELEMENTS // d)
         for start in range(0, len(members), step):
             chunk = members[start : start + step]

@@ -21,13 +21,12 @@ from __future__ import annotations
 from functools import cache
 
 import mpmath
-import sympy as sp
 
 from modelcollapse.theory import ridge as theory
-from modelcollapse.theory.spectral import moment_atoms
 from modelcollapse.theory.symbols import kappa, n, p2, sigma1, sigma2, u
 
-from .ridge import ridge_teacher
+from ._compile import compile_expression
+from ._teacher import teacher_weights
 
 __all__ = ["ridge_risk_mp", "solve_kappa_mp"]
 
@@ -66,15 +65,9 @@ def solve_kappa_mp(spectrum, ridge, n_rows, dps: int = 50):
 
 @cache
 def _compiled_mp(kind: str):
-    out = {}
-    for name, expr in theory.risk_components(kind).items():  # type: ignore[arg-type]
-        full = expr.subs(u, theory.U_DEFINITION)
-        atoms = moment_atoms(full)
-        dummies = [sp.Dummy() for _ in atoms]
-        body = full.xreplace(dict(zip(atoms, dummies, strict=True)))
-        f = sp.lambdify([kappa, n, p2, sigma1, sigma2, *dummies], body, modules="mpmath")
-        out[name] = (f, [a.args for a in atoms])
-    return out
+    return {name: compile_expression(expr.subs(u, theory.U_DEFINITION),
+                                     [kappa, n, p2, sigma1, sigma2], module="mpmath")
+            for name, expr in theory.risk_components(kind).items()}  # type: ignore[arg-type]
 
 
 def ridge_risk_mp(
@@ -98,21 +91,21 @@ def ridge_risk_mp(
     The interpolation threshold (λ = 0, d = n) raises :class:`ValueError`.
     """
     d = len(spectrum)
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    kind, teacher = teacher_weights(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
     if ridge == 0 and d == n:
         raise ValueError("ridge: λ = 0 with d = n is the interpolation threshold (infinite risk)")
     with mpmath.workdps(dps):
         s = [mpmath.mpf(float(x)) for x in spectrum]
         k = solve_kappa_mp(spectrum, ridge, n, dps=dps)
-        weights = {name: [mpmath.mpf(float(x)) for x in w] for name, w in teacher.weights.items()}
+        weights = {name: [mpmath.mpf(float(x)) for x in w] for name, w in teacher.items()}
         weights["I_d"] = [mpmath.mpf(1)] * d
         scal = [mpmath.mpf(n), mpmath.mpf(p2), mpmath.mpf(noise_real), mpmath.mpf(noise_synth)]
         out = {"kappa": k}
         df2 = _moment(s, weights["I_d"], 2, 2, k)
         out["u"] = df2 / (mpmath.mpf(n) - df2)
-        for name, (f, args) in _compiled_mp(teacher.kind).items():
-            moms = [_moment(s, weights[str(w)], int(a), int(b), k) for w, a, b, _ in args]
-            out[name] = f(k, *scal, *moms)
+        for name, f in _compiled_mp(kind).items():
+            moms = [_moment(s, weights[w], a, b, k) for w, a, b, _ in f.moments]
+            out[name] = f.func(k, *scal, *moms)
         out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
         return out
 

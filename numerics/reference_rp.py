@@ -39,19 +39,17 @@ Ridgeless, isotropic, σ = 1, φ = d/n = 2: for m < n the variance is ``σ² ψ/
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 import mpmath
-import sympy as sp
 
 from modelcollapse.theory import random_projection as theory
-from modelcollapse.theory.spectral import moment_atoms
 from modelcollapse.theory.symbols import p2 as p2_sym
 from modelcollapse.theory.symbols import sigma1, sigma2, theta, u
 
+from ._compile import CompiledExpression, compile_expression
+from ._teacher import teacher_weights
 from .reference import solve_kappa_mp
-from .ridge import ridge_teacher
 
 __all__ = ["rp_risk_mp"]
 
@@ -68,19 +66,9 @@ def _moment(s, w, a: int, b: int, x) -> mpmath.mpf:
 
 
 @cache
-def _compiled_mp(kind: str) -> dict[str, tuple[Callable, list[tuple[str, int, int]]]]:
-    out = {}
-    for name, expr in theory.risk_components(kind, "nested").items():  # type: ignore[arg-type]
-        atoms = moment_atoms(expr)
-        dummies = [sp.Dummy() for _ in atoms]
-        body = expr.xreplace(dict(zip(atoms, dummies, strict=True)))
-        extra = body.free_symbols - set(_SCALARS) - set(dummies)
-        if extra:  # pragma: no cover - guards against a change of the theory's symbols
-            raise ValueError(f"{name}: unexpected free symbols {sorted(map(str, extra))}")
-        f = sp.lambdify([*_SCALARS, *dummies], body, modules="mpmath")
-        specs = [(str(w), int(a), int(b)) for w, a, b, _ in (m.args for m in atoms)]
-        out[name] = (f, specs)
-    return out
+def _compiled_mp(kind: str) -> dict[str, CompiledExpression]:
+    return {name: compile_expression(expr, _SCALARS, module="mpmath")
+            for name, expr in theory.risk_components(kind, "nested").items()}  # type: ignore
 
 
 def rp_risk_mp(
@@ -124,7 +112,7 @@ def rp_risk_mp(
     dict of str to mpmath.mpf
         ``theta`` (θ = κ2(t*)), ``t_star``, ``g`` (``t* κ2'(t*)``), ``effective_df`` (D),
         ``u``, ``omega_prime``, ``bias``, ``variance``, ``zeta`` and ``test_error``, with the
-        meanings of the fields of :class:`~modelcollapse.numerics.RPRisk`.
+        meanings of the fields of :func:`~modelcollapse.numerics.rp_risk`'s result.
 
     Raises
     ------
@@ -145,7 +133,7 @@ def rp_risk_mp(
     '1.2807764064044151375'
     """
     d = len(spectrum)
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    kind, teacher = teacher_weights(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
     n_f, m_f, lam_f, p2_f = float(n), float(m), float(ridge), float(p2)
     if not (n_f > 0 and m_f > 0 and lam_f >= 0 and 0 <= p2_f <= 1):
         raise ValueError(f"need n > 0, m > 0, ridge ≥ 0, 0 ≤ p2 ≤ 1; got {n, m, ridge, p2}")
@@ -187,13 +175,13 @@ def rp_risk_mp(
             "u": u_val,
             "omega_prime": (th - g_val) * (1 + u_val),
         }
-        weights = {k: [mpmath.mpf(float(x)) for x in w] for k, w in teacher.weights.items()}
+        weights = {k: [mpmath.mpf(float(x)) for x in w] for k, w in teacher.items()}
         weights["I_d"] = ones
         scal = [th, g_val, u_val, mpmath.mpf(p2_f), mpmath.mpf(float(noise_real)),
                 mpmath.mpf(float(noise_synth))]
-        for name, (f, specs) in _compiled_mp(teacher.kind).items():
-            moms = [_moment(s, weights[w], a, b, th) for w, a, b in specs]
-            out[name] = f(*scal, *moms)
+        for name, f in _compiled_mp(kind).items():
+            moms = [_moment(s, weights[w], a, b, th) for w, a, b, _ in f.moments]
+            out[name] = f.func(*scal, *moms)
         out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
     with mpmath.workdps(dps):
         return {k: +v for k, v in out.items()}

@@ -103,10 +103,16 @@ def test_threshold_writes_infinity_and_a_note(monkeypatch, capsys):
 
 
 def test_unconverged_exits_1_and_says_so(monkeypatch, capsys):
-    from modelcollapse.numerics import ridge as ridge_module
+    import dataclasses
 
-    real = ridge_module.solve_kappa
-    monkeypatch.setattr(ridge_module, "solve_kappa", lambda *a, **k: real(*a, **k, maxiter=1))
+    from modelcollapse.numerics.engine import SolverOptions
+    from modelcollapse.numerics.models import MODELS
+
+    real = MODELS["ridge"]
+    one_step = dataclasses.replace(
+        real, solve=lambda batch, inputs, options: real.solve(batch, inputs, SolverOptions(
+            maxiter=1)))
+    monkeypatch.setitem(MODELS, "ridge", one_step)
     code, out, err = _run(monkeypatch, capsys, json.dumps([BASE, BASE]))
     assert code == 1
     res = json.loads(out)

@@ -118,10 +118,38 @@ def _errata(d, n, widths, draws, seed):
 
 def test_errata_printed_form_rejected_small():
     # d = 300, n = 250 (n1 = 150, n2 = 100): the Fig. 4 proportions at half size
-    _errata(300, 250, [50, 100, 150], draws=40, seed=11)
+    _errata(300, 250, [50, 100, 150], draws=80, seed=11)
 
 
 @pytest.mark.slow
 def test_errata_printed_form_rejected_fig4():
     # the Fig. 4 sizes: d = 600, n1 = 300, n2 = 200
     _errata(600, 500, [100, 250, 400], draws=60, seed=12)
+
+
+def test_random_teacher_integration_equals_the_average_over_teachers():
+    # One design and projection; rp_fit_errors_random against the mean of rp_fit_errors over
+    # 20000 teacher draws, narrow (m < n) and wide (m > n) widths, λ = 0 and λ > 0.
+    from modelcollapse.verify.montecarlo_rp import rp_fit_errors_random
+
+    rng = np.random.default_rng(9)
+    n, d, n1 = 24, 14, 16
+    s = np.linspace(0.3, 2.0, d)
+    gamma, delta = np.linspace(0.02, 0.1, d), np.linspace(0.05, 0.01, d)
+    x = rng.standard_normal((n, d)) * np.sqrt(s)
+    noise = np.r_[np.full(n1, 0.3), np.full(n - n1, 0.8)]
+    for m, lam in ((8, 0.0), (8, 0.3), (40, 0.0), (40, 0.05)):
+        smat = rng.standard_normal((m, d)) / np.sqrt(d)
+        z = x @ smat.T
+        exact = rp_fit_errors_random(z, smat, x, n1, s, gamma, delta, lam, noise)
+        draws = {k: [] for k in exact}
+        for _ in range(20000):
+            w1 = np.sqrt(gamma) * rng.standard_normal(d)
+            w2 = w1 + np.sqrt(delta) * rng.standard_normal(d)
+            y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
+            for k, v in rp_fit_errors(z, smat, y, x @ w1, w1, s, lam, noise).items():
+                draws[k].append(v)
+        for k, v in draws.items():
+            v = np.array(v)
+            mean, se = v.mean(), v.std(ddof=1) / np.sqrt(v.size)
+            assert abs(exact[k] - mean) <= 4 * se + 1e-12, (k, m, lam, exact[k], mean, se)

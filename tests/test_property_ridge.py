@@ -33,7 +33,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelcollapse.numerics import RidgeRisk, ridge_risk
+from modelcollapse.numerics import Risk, ridge_risk
 from modelcollapse.verify import MonteCarloResult, simulate_ridge
 from modelcollapse.verify.strategies import ridge_problems
 
@@ -72,7 +72,7 @@ def _roundoff_floor(problem: dict) -> float:
     return 1e-12 * float(signal + problem["noise_real"] ** 2 + problem["noise_synth"] ** 2)
 
 
-def assert_agrees(theory: RidgeRisk, mc: MonteCarloResult, problem: dict, rtol: float = RTOL):
+def assert_agrees(theory: Risk, mc: MonteCarloResult, problem: dict, rtol: float = RTOL):
     """THEORY.md §5 for every part and every λ; the message lists each failing point."""
     total = np.abs(mc.mean["test_error"])
     floor = _roundoff_floor(problem)

@@ -46,9 +46,11 @@ from functools import cache
 
 import sympy as sp
 
+from . import parameters as par
 from . import ridge
-from .spectral import DELTA, IDENTITY, SpectralMoment
-from .symbols import c, d, p1, p2, phi, sigma1, sigma_sq
+from .model import Auxiliary, FixedPoint, ModelSpec, Parameter
+from .spectral import DELTA, GAMMA, IDENTITY, W1W1, SpectralMoment
+from .symbols import c, d, kappa, n, p1, p2, phi, sigma1, sigma_sq, u
 
 __all__ = [
     "step",
@@ -61,6 +63,8 @@ __all__ = [
     "t0",
     "recursive_retraining",
     "recursive_retraining_ridge",
+    "rho",
+    "MODEL",
 ]
 
 step = sp.Symbol("t", integer=True, nonnegative=True)  #: iteration / generation index
@@ -156,4 +160,51 @@ def recursive_retraining_ridge() -> dict[str, sp.Expr]:
     return {"rho": rho, "clean": clean, "E_N": clean + generations * sigma0**2 * rho}
 
 
-_ = c  # the quality c² of THEORY.md §0 is c0² here
+_ = c  # the quality c² of docs/mathematics.md §0 is c0² here
+
+rho = sp.Symbol("rho", nonnegative=True)  #: ρ, the increase per generation per unit σ0²
+
+
+def _declared_risk(teacher, options) -> dict[str, sp.Expr]:
+    g = GAMMA if teacher == "random" else W1W1
+    return {
+        "bias": ridge.risk_components("random")["bias"].subs(GAMMA, g),
+        "variance": sigma1**2 * u,
+        "zeta": generations * sigma0**2 * rho,
+    }
+
+
+#: Recursive retraining as a model declaration (docs/mathematics.md §6).  The downstream fit is
+#: Theorem 1 on ``T`` rows (the parameter ``t`` plays the role of ``n``), noise σ (``sigma1``).
+MODEL = ModelSpec(
+    name="recursive_retraining",
+    title="Recursive retraining: ridge on labels of the N-th generation of OLS generators",
+    doc="Generation k is least squares on T0 fresh rows labelled by generation k − 1 plus noise "
+    "σ0; the downstream ridge fit on T rows has E_N ≃ B + V + N σ0² ρ with "
+    "ρ = [df2(κ) + uκ² tr(Σ+κ)^{-2}]/(T0 − d) (Dohmatob, Feng, Kempe 2024).",
+    parameters=(
+        par.SPECTRUM,
+        Parameter("t0", "rows per generator fit T0 > d (OLS generators)", symbol=t0,
+                  lower="d", strict=True, typical=(1.5, 4.0), scale="d"),
+        Parameter("t", "downstream rows T (> 0)", symbol=n, lower=0.0, strict=True,
+                  typical=(0.3, 3.0), log=True, scale="d"),
+        par.RIDGE,
+        Parameter("generations", "number of generations N ≥ 0 (whole)", symbol=generations,
+                  lower=0.0, whole=True, typical=(0.0, 5.0)),
+        Parameter("noise_generator", "label-noise standard deviation σ0 of the generators",
+                  symbol=sigma0, lower=0.0, typical=(0.0, 1.5)),
+        Parameter("noise", "label-noise standard deviation σ of the downstream rows",
+                  symbol=sigma1, lower=0.0, default=0.0, typical=(0.0, 1.5)),
+        par.GAMMA, par.W_REAL,
+    ),
+    teachers={"random": ("gamma",), "fixed": ("w_real",)},
+    fixed_points=(FixedPoint(kappa, sp.expand(ridge.FIXED_POINT / kappa), ("ridge", "t"),
+                             "κ of the downstream fit: κ − λ = κ df1(κ)/T"),),
+    risk=_declared_risk,
+    auxiliaries=lambda teacher, options: (
+        ridge.U_AUXILIARY,
+        Auxiliary("rho", rho, recursive_retraining_ridge()["rho"],
+                  "ρ = [df2(κ) + uκ² tr(Σ+κ)^{-2}]/(T0 − d), per generation per unit σ0²"),
+    ),
+    diverging=u,
+)

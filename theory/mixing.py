@@ -11,7 +11,7 @@ leave-one-out factor ``δ``:
   at finite φ, since the groups' leave-one-out factors ``1/(1 + a_g δ)`` differ;
 * what each group's rows leave unexplained acts as noise: ``s1² = θ² c² + σ1²``,
   ``s2² = (1 − θ)² c² + σ2²``;
-* ``η = Σ_g p_g a_g²/(1 + a_g δ)²``, ``D2 = df2(κ)/(n ξ²)``, and
+* ``η = Σ_g p_g a_g²/(1 + a_g δ)²``, ``D2 = df2(κ)/(n ξ²)``, and::
 
       E_test ≃ κ² w_eᵀΣ(Σ+κ)^{-2}w_e / (1 − η D2)
                + [Σ_g p_g a_g² s_g²/(1 + a_g δ)²] D2/(1 − η D2)
@@ -27,7 +27,7 @@ Examples
 >>> import sympy as sp
 >>> from modelcollapse.theory import mixing
 >>> from modelcollapse.theory.symbols import p2
->>> sp.simplify(mixing.THETA.subs({mixing.a1: 1, mixing.a2: 1}) - p2)
+>>> sp.simplify(mixing.TEACHER_WEIGHT.subs({mixing.a1: 1, mixing.a2: 1}) - p2)
 0
 """
 
@@ -38,7 +38,9 @@ from typing import Literal
 
 import sympy as sp
 
+from . import parameters as par
 from . import ridge_isotropic as iso
+from .model import Auxiliary, FixedPoint, ModelSpec, Parameter
 from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2, isotropic
 from .symbols import c, kappa, lam, n, p1, p2, phi, sigma1, sigma2
 
@@ -48,7 +50,7 @@ __all__ = [
     "a2",
     "delta_loo",
     "XI",
-    "THETA",
+    "TEACHER_WEIGHT",
     "ETA",
     "D2",
     "FIXED_POINT",
@@ -60,17 +62,21 @@ __all__ = [
     "optimal_alpha",
     "printed_corollary2",
     "printed_optimal_alpha",
+    "xi",
+    "teacher_weight",
+    "ALPHA",
+    "MODEL",
 ]
 
 alpha = sp.Symbol("alpha", nonnegative=True)  #: α, the synthetic group's share of the loss
 a1 = sp.Symbol("a1", nonnegative=True)  #: per-row weight of real rows, (1−α)/p1
 a2 = sp.Symbol("a2", nonnegative=True)  #: per-row weight of synthetic rows, α/p2
-delta_loo = sp.Symbol("delta", positive=True)  #: δ, the leave-one-out factor (1/n) tr ΣQ
+delta_loo = sp.Symbol("delta_loo", positive=True)  #: δ, the leave-one-out factor (1/n) tr ΣQ
 
 #: ξ(δ): the groups' weights in the resolvent.
 XI: sp.Expr = p1 * a1 / (1 + a1 * delta_loo) + p2 * a2 / (1 + a2 * delta_loo)
-#: θ: the effective teacher is w1 + θ (w2 − w1).
-THETA: sp.Expr = (p2 * a2 / (1 + a2 * delta_loo)) / XI
+#: θ_w, the effective-teacher weight: the effective teacher is w1 + θ_w (w2 − w1).
+TEACHER_WEIGHT: sp.Expr = (p2 * a2 / (1 + a2 * delta_loo)) / XI
 #: η = Σ_g p_g a_g²/(1 + a_g δ)².
 ETA: sp.Expr = p1 * a1**2 / (1 + a1 * delta_loo) ** 2 + p2 * a2**2 / (1 + a2 * delta_loo) ** 2
 #: D2 = df2(κ)/(n ξ²).
@@ -97,7 +103,7 @@ def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
     >>> test_error().has(delta_loo)
     True
     """
-    th = THETA
+    th = TEACHER_WEIGHT
     if teacher == "random":
         quad = _M(GAMMA, 1, 2) + th**2 * _M(DELTA, 1, 2)
         cross = th * _M(DELTA, 1, 1)
@@ -195,9 +201,9 @@ def small_phi_expansion() -> dict[str, sp.Expr]:
     e1 = sp.diff(e, phi).subs(at0) + sp.diff(e, delta_loo).subs(at0) * d_delta
     w = row_weights()
     first = sp.simplify(sp.factor((e0 + phi * e1).subs(w)))
-    theta1 = sp.diff(THETA, delta_loo).subs(delta_loo, 0) * d_delta
-    theta = sp.simplify((THETA.subs(delta_loo, 0) + phi * theta1).subs(w))
-    return {"delta": phi * d_delta.subs(w), "theta": theta, "E": first}
+    theta1 = sp.diff(TEACHER_WEIGHT, delta_loo).subs(delta_loo, 0) * d_delta
+    theta = sp.simplify((TEACHER_WEIGHT.subs(delta_loo, 0) + phi * theta1).subs(w))
+    return {"delta": phi * d_delta.subs(w), "teacher_weight": theta, "E": first}
 
 
 @cache
@@ -226,4 +232,47 @@ def printed_optimal_alpha() -> sp.Expr:
     return 1 - (p1 * sigma1**2 - p2 * sigma2**2) * phi / (2 * c**2)
 
 
-_ = lam  # λ enters through κ = λ/ξ (numerics), kept for readers
+xi = sp.Symbol("xi", nonnegative=True)  #: ξ(δ) at the solution (0: ridgeless, weights moot)
+teacher_weight = sp.Symbol("theta_w", nonnegative=True)  #: θ_w at the solution
+
+#: The synthetic group's share α of the loss (``mixing_weight`` in problem files).
+ALPHA = Parameter("alpha", "weight α ∈ [0, 1] of the synthetic group in the loss "
+                  "((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖² (α = p2: plain ridge)",
+                  symbol=alpha, lower=0.0, upper=1.0, key="mixing_weight", typical=(0.0, 1.0))
+
+
+def _declared_risk(teacher, options) -> dict[str, sp.Expr | None]:
+    comps = risk_components(teacher)
+    # ζ is the remainder E − B − V (what the synthetic shift adds)
+    return {"test_error": comps["test_error"], "bias": comps["bias"],
+            "variance": comps["variance"], "zeta": None}
+
+
+#: Weighted single-step mixing as a model declaration (docs/mathematics.md §3).
+MODEL = ModelSpec(
+    name="weighted_ridge",
+    title="Weighted single-step mixing: ridge with per-group weights (paper §5)",
+    doc="Ridge with loss ((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²: per-row weights "
+    "a1 = (1−α)/p1, a2 = α/p2; two-group deterministic equivalent with the leave-one-out factor "
+    "δ, δ ξ(δ) = df1(λ/ξ(δ))/n.",
+    parameters=(par.SPECTRUM, par.N_ROWS, par.P2, ALPHA, par.RIDGE, par.NOISE_REAL,
+                par.NOISE_SYNTH, par.GAMMA, par.DELTA, par.W_REAL, par.W_SYNTH),
+    teachers=par.LABEL_SHIFT_TEACHERS,
+    derived=(
+        Auxiliary("a1", a1, sp.Piecewise(((1 - alpha) / p1, p2 < 1), (0, True)),
+                  "a1 = (1−α)/p1, the weight of a real row (0 without real rows)", report=False),
+        Auxiliary("a2", a2, sp.Piecewise((alpha / p2, p2 > 0), (0, True)),
+                  "a2 = α/p2, the weight of a synthetic row (0 without synthetic rows)",
+                  report=False),
+    ),
+    fixed_points=(FixedPoint(delta_loo, FIXED_POINT.subs(kappa, lam / XI),
+                             ("n", "p2", "alpha", "ridge"),
+                             "δ, the leave-one-out factor: δ ξ(δ) = df1(λ/ξ(δ))/n"),),
+    risk=_declared_risk,
+    auxiliaries=lambda teacher, options: (
+        Auxiliary("kappa", kappa, lam / XI, "κ = λ/ξ(δ), the effective regularisation"),
+        Auxiliary("xi", xi, XI, "ξ(δ) = Σ_g p_g a_g/(1 + a_g δ), the groups' resolvent weight"),
+        Auxiliary("teacher_weight", teacher_weight, TEACHER_WEIGHT,
+                  "θ_w: the effective teacher is w1 + θ_w (w2 − w1)"),
+    ),
+)

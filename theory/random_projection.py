@@ -46,7 +46,7 @@ from typing import Literal
 
 import sympy as sp
 
-from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1
+from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2
 from .symbols import d, lam, m, n, p1, p2, sigma_sq, t, theta, u
 
 __all__ = [
@@ -435,3 +435,87 @@ from ._rp_limits import (  # noqa: E402  (derived consequences use the definitio
 )
 
 __all__ += ["REGIONS", "isotropic_ridgeless", "isotropic_theta_equation", "large_width_limit"]
+
+from . import parameters as _par  # noqa: E402
+from ._stable import stable_cross_term  # noqa: E402
+from .model import Auxiliary, FixedPoint, ModelSpec, Parameter  # noqa: E402
+
+#: ``θ − g``, evaluated without cancellation (it is ≪ θ when ``m ≫ n`` and λ is small).
+theta_minus_g = sp.Symbol("theta_minus_g", nonnegative=True)
+
+#: The form option of the model: the corrected nested form (verified), Definition 2 with the errata
+#: applied (the same values), or Definition 2 as printed in arXiv v2 (rejected by Monte Carlo).
+FORM = Parameter("form", "which statement of Theorem 2: 'corrected' (nested, verified), 'paper' "
+                 "(Definition 2 with the errata applied; identical values) or 'printed' (arXiv v2 "
+                 "as printed, rejected by Monte Carlo)", role="option",
+                 choices=("corrected", "paper", "printed"), default="corrected")
+
+_THEORY_FORM = {"corrected": "nested", "paper": "paper", "printed": "printed"}
+
+
+def _declared_auxiliaries(teacher: Teacher, options) -> tuple[Auxiliary, ...]:
+    # u = D/(n e + g M(1,2)) with D = df1 − g M(1,2) = df2 + (θ − g) M(1,2) (as df1 − θ M(1,2)
+    # = df2): non-negative terms, where df1 − g M(1,2) cancels when θ ≫ Σ
+    m12 = SpectralMoment(IDENTITY, 1, 2, theta)
+    big_d = sp.expand(effective_df().subs(g, theta - theta_minus_g)
+                      .subs(df1(theta), df2(theta) + theta * m12))
+    u_den = sp.factor(effective_df() / U_STABLE)
+    return (
+        Auxiliary("g", g, sp.Piecewise((G_STABLE, t_star > 0), (0, True)),
+                  "g = t* κ2'(t*) (0 where t* = 0)", report=False),
+        Auxiliary("theta_minus_g", theta_minus_g,
+                  sp.Piecewise((sp.factor(theta - G_STABLE), t_star > 0), (theta, True)),
+                  "θ − g = θ³ M(1,2)/(t* d + θ² M(1,2)), without cancellation", report=False),
+        Auxiliary("u", u, big_d / u_den, "1 + u = 1/(1 − D/n), Lemma 1's u"),
+        Auxiliary("omega_prime", omega_prime,
+                  OMEGA_PRIME_NESTED.subs(g, theta - theta_minus_g),
+                  "ω' = ω/(γτ²) = (θ − g)(1 + u) (Lemma 1)"),
+    )
+
+
+def _declared_risk(teacher: Teacher, options) -> dict[str, sp.Expr]:
+    form = options.get("form", "corrected")
+    comps = dict(risk_components(teacher, _THEORY_FORM[form]))
+    paper = risk_components(teacher, "paper")
+    if form == "corrected":
+        # B and ζ of Definition 2 (errata applied) are the nested ones with ω' = (θ − g)(1 + u),
+        # identically, and sums of non-negative terms (fixed-teacher cross terms aside); the
+        # nested θ M(1,1) − g M(2,2) and ζ's expanded c² − 2θ M(1,1) + … cancel catastrophically
+        # when θ − g ≪ θ or ζ ≪ c².  V = σ² u stays nested (Definition 2's V carries a 1/e).
+        comps.update(bias=paper["bias"], zeta=stable_cross_term(paper["zeta"], theta))
+    else:
+        # Definition 2's V has a 0/0 at e = 0 (λ = 0, m > n); there it is evaluated through the
+        # identity V_paper = σ² u and the structural ratio of the chosen form to the paper's.
+        ratio = sp.simplify(comps["variance"] / paper["variance"])
+        nested = risk_components(teacher, "nested")["variance"]
+        comps["variance"] = sp.Piecewise((ratio * nested, sp.Eq(e, 0)),
+                                         (comps["variance"], True))
+    return comps
+
+
+def _threshold_risk(teacher: Teacher, options) -> dict[str, sp.Expr]:
+    # At the threshold V is σ² u in every form (the paper's and printed V carry 1/e with e = 0)
+    return {"variance": risk_components(teacher, "nested")["variance"]}
+
+
+#: Theorem 2 (corrected) as a model declaration (docs/mathematics.md §2).
+MODEL = ModelSpec(
+    name="random_projection",
+    title="Ridge on random projections on a real/synthetic mixture (Theorem 2, corrected)",
+    doc="f(x) = vᵀSx with S ∈ R^{m×d} iid N(0, 1/d), ridge λ‖v‖² on n1 = p1 n real and "
+    "n2 = p2 n synthetic rows; E ≃ B + V + ζ with θ = κ2(t*) (Theorem 2, nested form, errata "
+    "applied).",
+    parameters=(_par.SPECTRUM, _par.N_ROWS, _par.WIDTH, _par.P2, _par.RIDGE, _par.NOISE_REAL,
+                _par.NOISE_SYNTH, _par.GAMMA, _par.DELTA, _par.W_REAL, _par.W_SYNTH, FORM),
+    teachers=_par.LABEL_SHIFT_TEACHERS,
+    fixed_points=(FixedPoint(theta, THETA_EQUATION, ("ridge", "n", "m"),
+                             "θ = κ2(t*): θ γ τ(θ) e(θ) = λ (Definition 2)",
+                             also=(e, tau, t_star)),),
+    risk=_declared_risk,
+    auxiliaries=_declared_auxiliaries,
+    diverging=u,
+    threshold_rewrite=lambda options: {omega_prime: theta_minus_g * (1 + u)},
+    threshold_risk=_threshold_risk,
+)
+
+__all__ += ["theta_minus_g", "FORM", "MODEL"]

@@ -35,8 +35,22 @@ from typing import Literal
 
 import sympy as sp
 
-from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2
-from .symbols import kappa, lam, n, p1, p2, sigma_sq, u
+from . import parameters as par
+from ._stable import stable_cross_term
+from .model import Auxiliary, FixedPoint, ModelSpec
+from .spectral import (
+    DD,
+    DELTA,
+    GAMMA,
+    IDENTITY,
+    W1D,
+    W1W1,
+    SpectralMoment,
+    at_zero_shift,
+    df1,
+    df2,
+)
+from .symbols import d, kappa, lam, n, p1, p2, sigma_sq, u
 
 __all__ = [
     "Teacher",
@@ -48,6 +62,8 @@ __all__ = [
     "effective_teacher_test_error",
     "substitute_u",
     "u_stable_identity",
+    "U_AUXILIARY",
+    "MODEL",
 ]
 
 Teacher = Literal["random", "fixed"]
@@ -191,3 +207,35 @@ def u_stable_identity() -> sp.Expr:
     """
     lam_on_fixed_point = sp.solve(FIXED_POINT, lam)[0]
     return U_DEFINITION - U_STABLE.subs(lam, lam_on_fixed_point)
+
+
+#: ``u`` as the numerics evaluate it: :data:`U_STABLE`, and ``d/(n − d)`` where κ = 0 (ridgeless,
+#: ``d < n``: ``df2(0) = d`` exactly, without the rounding of a moment sum).
+U_AUXILIARY = Auxiliary(
+    "u", u, U_STABLE, "u = df2(κ)/(n − df2(κ)), the variance-inflation factor",
+    at_zero=(kappa, at_zero_shift(U_DEFINITION, kappa, d)),
+)
+
+
+def _declared_risk(teacher: Teacher, options) -> dict[str, sp.Expr]:
+    comps = dict(risk_components(teacher))
+    # fixed teachers: κ(1+u)M(1,2) − M(1,1) of the cross term cancels when κ ≫ Σ
+    comps["zeta"] = stable_cross_term(comps["zeta"], kappa)
+    return comps
+
+
+#: Theorem 1 as a model declaration (docs/mathematics.md §1).
+MODEL = ModelSpec(
+    name="ridge",
+    title="Ridge on a real/synthetic mixture (Theorem 1)",
+    doc="Ridge regression on n1 = (1 − p2) n real and n2 = p2 n synthetic rows; the test error "
+    "is the excess risk on the real distribution, E ≃ B + V + ζ (Theorem 1, eq. 8–10).",
+    parameters=(par.SPECTRUM, par.N_ROWS, par.P2, par.RIDGE, par.NOISE_REAL, par.NOISE_SYNTH,
+                par.GAMMA, par.DELTA, par.W_REAL, par.W_SYNTH),
+    teachers=par.LABEL_SHIFT_TEACHERS,
+    fixed_points=(FixedPoint(kappa, sp.expand(FIXED_POINT / kappa), ("ridge", "n"),
+                             "κ, the positive root of κ − λ = κ df1(κ)/n (eq. 8)"),),
+    risk=_declared_risk,
+    auxiliaries=lambda teacher, options: (U_AUXILIARY,),
+    diverging=u,
+)

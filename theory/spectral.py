@@ -46,6 +46,7 @@ __all__ = [
     "moment_atoms",
     "isotropic",
     "as_finite_sum",
+    "at_zero_shift",
 ]
 
 #: Weight tags.  Each is a SymPy symbol standing for a (d×d) matrix that commutes with nothing in
@@ -185,5 +186,29 @@ def as_finite_sum(
         if len(w) != d:
             raise ValueError(f"as_finite_sum: weight {weight} has {len(w)} entries, expected {d}")
         return sp.Add(*[w[j] * eigenvalues[j] ** a / (eigenvalues[j] + t) ** b for j in range(d)])
+
+    return expr.replace(SpectralMoment, repl)
+
+
+def at_zero_shift(expr: sp.Expr, shift: sp.Symbol, dimension: sp.Expr | None = None) -> sp.Expr:
+    """``expr`` with the shift set to 0 inside every moment: ``M_W(a, b; 0) = tr W Σ^{a−b}``.
+
+    The ridgeless value of a moment (Σ > 0).  ``tr Σ^0 = d`` becomes ``dimension`` when given.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.spectral import at_zero_shift, df2
+    >>> k, n, d = sp.symbols("kappa n d", positive=True)
+    >>> at_zero_shift(df2(k) / (n - df2(k)), k, d)
+    d/(-d + n)
+    """
+
+    def repl(weight, a, b, t):
+        if t != shift:
+            return SpectralMoment(weight, a, b, t)
+        if weight == IDENTITY and a == b and dimension is not None:
+            return dimension
+        return SpectralMoment(weight, a - b, 0, sp.Integer(0))
 
     return expr.replace(SpectralMoment, repl)

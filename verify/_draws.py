@@ -17,23 +17,28 @@ from collections.abc import Callable
 
 import numpy as np
 
-from modelcollapse.numerics._validate import as_positive_spectrum, check_array
-from modelcollapse.numerics.ridge import ridge_teacher
+from modelcollapse.numerics._teacher import teacher_weights
+from modelcollapse.numerics._validate import as_positive_spectrum, check_array, check_count
 
-__all__ = ["whole_number", "check_seed", "design", "teacher_sampler"]
+__all__ = ["whole_number", "check_seed", "design", "teacher_sampler", "scalar"]
 
 
 def whole_number(value, name: str, *, minimum: int = 1) -> int:
     """A whole number ≥ ``minimum`` (a ValueError naming ``name`` otherwise)."""
-    v = float(check_array(value, name, lower=float(minimum)))
-    if v != int(v):
-        raise ValueError(f"{name}: expected a whole number, got {value}")
-    return int(v)
+    return check_count(value, name, minimum=minimum)
+
+
+def scalar(value, name: str, **bounds) -> float:
+    """One real number within ``bounds`` (those of :func:`check_array`), else a ValueError."""
+    arr = check_array(value, name, **bounds)
+    if arr.ndim != 0:
+        raise ValueError(f"{name}: expected one number, got an array of shape {arr.shape}")
+    return float(arr)
 
 
 def check_seed(seed) -> int:
     """A non-negative integer seed."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
     return int(seed)
 
@@ -43,10 +48,12 @@ def design(spectrum, n) -> tuple[np.ndarray, int, int]:
     s = as_positive_spectrum(spectrum, "spectrum")
     if s.ndim != 1:
         raise ValueError("spectrum: the Monte Carlo takes one spectrum (shape (d,))")
-    n_int = int(check_array(n, "n", lower=0.0, strict=True))
-    if n_int != n:
+    n_arr = check_array(n, "n", lower=0.0, strict=True)
+    if n_arr.ndim != 0:
+        raise ValueError(f"n: the Monte Carlo takes one number of rows, got shape {n_arr.shape}")
+    if float(n_arr) != int(n_arr):
         raise ValueError(f"n: the Monte Carlo needs a whole number of rows, got {n}")
-    return s, s.shape[0], n_int
+    return s, s.shape[0], int(n_arr)
 
 
 def teacher_sampler(
@@ -57,13 +64,17 @@ def teacher_sampler(
     Fixed teachers are returned as given (no random numbers used); random effects draw
     ``w1 = Γ^{1/2} z1`` then ``w2 = w1 + Δ^{1/2} z2``, in that order.
     """
-    teacher = ridge_teacher(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
-    if teacher.kind == "fixed":
+    kind, weights = teacher_weights(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
+    for name, value in (("gamma", gamma), ("delta", delta), ("w_real", w_real),
+                        ("w_synth", w_synth)):
+        if value is not None and np.ndim(value) != 1:
+            raise ValueError(f"{name}: the Monte Carlo takes one teacher (shape (d,))")
+    if kind == "fixed":
         w1 = np.asarray(w_real, dtype=float)
         w2 = np.asarray(w_synth, dtype=float)
         return "fixed", lambda rng: (w1, w2)
-    sd_g = np.sqrt(teacher.weights["Gamma"])
-    sd_d = np.sqrt(teacher.weights["Delta"])
+    sd_g = np.sqrt(weights["Gamma"])
+    sd_d = np.sqrt(weights["Delta"])
 
     def draw(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         w1 = sd_g * rng.standard_normal(d)

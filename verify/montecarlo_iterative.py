@@ -1,4 +1,4 @@
-"""Monte Carlo of iterative mixing and of recursive retraining (THEORY.md §3, §6), isotropic Σ.
+"""Monte Carlo of iterative mixing and of recursive retraining (docs/mathematics.md §3, §6).
 
 Every step draws fresh designs.  Iterative mixing fits ridgeless least squares (``d`` below the
 number of rows), integrates the label noise of the *last* fit exactly and samples earlier steps'
@@ -9,12 +9,12 @@ integrates all Gaussian noise and the random teacher exactly given the designs.
 from __future__ import annotations
 
 import numpy as np
-from tqdm import tqdm
 
 from modelcollapse.numerics._validate import as_positive_spectrum, check_array, check_same_length
 
-from ._draws import check_seed, whole_number
+from ._draws import check_seed, scalar, whole_number
 from ._result import MonteCarloResult
+from .engine import run_monte_carlo
 
 __all__ = ["simulate_iterative_mixing", "simulate_recursive_retraining"]
 
@@ -32,7 +32,7 @@ def simulate_iterative_mixing(
     spectrum=None,
     draws: int = 50,
     seed: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> MonteCarloResult:
     """``E(t) = ‖g_t − w1‖²`` for t = 0 … steps, where ``g_{t+1}`` is least squares on
     ``n − round(p2 n)`` fresh real rows and ``round(p2 n)`` fresh rows labelled by ``g_t``.
@@ -52,22 +52,22 @@ def simulate_iterative_mixing(
     d, n = whole_number(d, "d"), whole_number(n, "n")
     steps = whole_number(steps, "steps", minimum=0)
     draws, seed = whole_number(draws, "draws"), check_seed(seed)
-    p2f = float(check_array(p2, "p2", lower=0.0, upper=1.0))
+    p2f = scalar(p2, "p2", lower=0.0, upper=1.0)
     n2 = int(round(p2f * n))
     n1 = n - n2
     if d >= n:
         raise ValueError(f"d: iterative mixing is simulated ridgeless with d < n, got d={d}, n={n}")
-    s1 = float(check_array(noise_real, "noise_real", lower=0.0))
-    s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
-    c0 = float(check_array(c0_sq, "c0_sq", lower=0.0))
+    s1 = scalar(noise_real, "noise_real", lower=0.0)
+    s2 = scalar(noise_synth, "noise_synth", lower=0.0)
+    c0 = scalar(c0_sq, "c0_sq", lower=0.0)
+    signal = scalar(signal, "signal", lower=0.0)
     s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
     if s.shape != (d,):
         raise ValueError(f"spectrum: expected {d} eigenvalues, got shape {s.shape}")
     root = np.sqrt(s)
-    rng = np.random.default_rng(seed)
     noise = np.r_[np.full(n1, s1), np.full(n2, s2)]
-    out = []
-    for _ in tqdm(range(draws), disable=not progress, desc="iterative mixing", leave=False):
+
+    def sample_once(rng: np.random.Generator) -> dict[str, np.ndarray]:
         w1 = rng.standard_normal(d) * np.sqrt(signal / d)
         g = w1 + rng.standard_normal(d) * np.sqrt(c0 / d) / root
         errs = [float(np.sum(s * (g - w1) ** 2))]
@@ -83,10 +83,13 @@ def simulate_iterative_mixing(
                 y = y + noise * rng.standard_normal(n)
                 g = np.linalg.lstsq(x, y, rcond=None)[0]
                 errs.append(float(np.sum(s * (g - w1) ** 2)))
-        out.append(errs)
+        return {"test_error": np.array(errs)}
+
     params = dict(model="iterative_mixing", d=d, n=n, n1=n1, n2=n2, c0_sq=c0, steps=steps)
     # only the last step's noise is integrated; earlier steps carry sampled noise
-    return MonteCarloResult.from_draws({"test_error": np.array(out)}, seed, params)
+    return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
+                           coords={"step": np.arange(steps + 1)}, progress=progress,
+                           desc="iterative mixing")
 
 
 def simulate_recursive_retraining(
@@ -102,7 +105,7 @@ def simulate_recursive_retraining(
     gamma=None,
     draws: int = 50,
     seed: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> MonteCarloResult:
     """Downstream ridge error after N = 0 … ``generations`` generations of OLS relabelling.
 
@@ -151,8 +154,8 @@ def simulate_recursive_retraining(
     if d >= t0 - 1:
         raise ValueError(f"t0: OLS generators need t0 > d + 1 rows, got t0={t0}, d={d}")
     gens = whole_number(generations, "generations", minimum=0)
-    s0 = float(check_array(noise_generator, "noise_generator", lower=0.0))
-    sig = float(check_array(noise, "noise", lower=0.0))
+    s0 = scalar(noise_generator, "noise_generator", lower=0.0)
+    sig = scalar(noise, "noise", lower=0.0)
     s = np.ones(d) if spectrum is None else as_positive_spectrum(spectrum, "spectrum")
     if s.shape != (d,):
         raise ValueError(f"spectrum: expected {d} eigenvalues, got shape {s.shape}")
@@ -168,9 +171,9 @@ def simulate_recursive_retraining(
         raise ValueError(f"ridge: λ = 0 needs t > d (least squares), got t={t}, d={d}")
     draws, seed = whole_number(draws, "draws"), check_seed(seed)
     root = np.sqrt(s)
-    rng = np.random.default_rng(seed)
-    out = np.empty((draws, gens + 1, lam_grid.size))
-    for i in tqdm(range(draws), disable=not progress, desc="retraining", leave=False):
+
+    def sample_once(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out = np.empty((gens + 1, lam_grid.size))
         x = rng.standard_normal((t, d)) * root
         _, sv, vt = np.linalg.svd(x, full_matrices=False)
         v = vt.T  # d × k, k = min(t, d)
@@ -189,7 +192,15 @@ def simulate_recursive_retraining(
                 cov += np.linalg.inv(z.T @ z) / np.outer(root, root)
             h = v.T @ cov @ v
             gen = s0**2 * np.einsum("lj,jk,lk,kj->l", shrink, q, shrink, h)
-            out[i, k] = bias + var + gen
+            out[k] = bias + var + gen
+        return {"test_error": out[:, 0] if lam.ndim == 0 else out}
+
     params = dict(model="recursive_retraining", d=d, t0=t0, t=t, generations=gens)
-    values = out[..., 0] if lam.ndim == 0 else out
-    return MonteCarloResult.from_draws({"test_error": values}, seed, params)
+    shape = (gens + 1,) if lam.ndim == 0 else (gens + 1, lam_grid.size)
+    coords = {"generations": np.arange(gens + 1.0)[:, None], "ridge": lam_grid[None, :],
+              "t0": float(t0), "t": float(t), "noise_generator": s0, "noise": sig}
+    coords = {k: np.broadcast_to(v, (gens + 1, lam_grid.size)).reshape(shape)
+              for k, v in coords.items()}
+    return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
+                           model="recursive_retraining", coords=coords, progress=progress,
+                           desc="retraining")

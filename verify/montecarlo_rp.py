@@ -1,4 +1,4 @@
-"""Monte Carlo of ridge on random projections ``f(x) = vᵀSx`` (THEORY.md §0, §2, §5).
+"""Monte Carlo of ridge on random projections ``f(x) = vᵀSx`` (docs/mathematics.md §0, §2, §5).
 
 Each draw samples ``S_max ∈ R^{m_max×d}`` with iid ``N(0, 1/d)`` entries, the design ``X``
 (``n1`` real and ``n2`` synthetic rows, ``x ~ N(0, Σ)`` in Σ's eigenbasis) and, for random
@@ -14,14 +14,14 @@ the error of the noise-free fit on labels ``x w1`` for every row, ``variance`` t
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from modelcollapse.numerics._validate import check_array
 
-from ._draws import check_seed, design, teacher_sampler, whole_number
+from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
 from ._result import MonteCarloResult
+from .engine import run_monte_carlo
 
-__all__ = ["simulate_rp", "rp_fit_errors"]
+__all__ = ["simulate_rp", "rp_fit_errors", "rp_fit_errors_random"]
 
 
 def _thin_svd(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,6 +104,54 @@ def rp_fit_errors(
     return {"test_error": err + variance, "bias": bias, "variance": variance, "zeta": err - bias}
 
 
+def rp_fit_errors_random(
+    z: np.ndarray,
+    s_mat: np.ndarray,
+    x: np.ndarray,
+    n1: int,
+    spectrum: np.ndarray,
+    gamma: np.ndarray,
+    delta: np.ndarray,
+    ridge: float,
+    noise_var_rows: np.ndarray,
+) -> dict[str, float]:
+    """:func:`rp_fit_errors` averaged exactly over random-effects teachers, given ``X`` and ``S``.
+
+    With ``Z = X Sᵀ = U diag(s) Vᵀ``, ``f = s/(s² + nλ)``, ``W = Vᵀ S`` (rows: the fit's
+    directions in input space), ``C = UᵀX`` and ``C_M = Uᵀ M X`` (``M``: the synthetic rows), the
+    fit is ``β = Wᵀ F (C w1 + C_M δ)``, so for ``w1 ~ N(0, Γ)``, ``δ ~ N(0, Δ)``::
+
+        B = Σ_ab f_a f_b (WΣWᵀ)_ab (CΓCᵀ)_ab − 2 Σ_a f_a (C ΓΣ Wᵀ)_aa + tr ΣΓ
+        ζ = Σ_ab f_a f_b (WΣWᵀ)_ab (C_M Δ C_Mᵀ)_ab
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.verify.montecarlo_rp import rp_fit_errors_random
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((40, 5)); s = rng.standard_normal((8, 5))
+    >>> out = rp_fit_errors_random(x @ s.T, s, x, 40, np.ones(5), np.ones(5), np.zeros(5), 0.0,
+    ...                            np.zeros(40))
+    >>> abs(float(out["test_error"])) < 1e-12  # m > d: the projection loses nothing
+    True
+    """
+    n = z.shape[0]
+    u_mat, sv, vt = _thin_svd(z)
+    filt = sv / (sv**2 + n * ridge)
+    back = vt @ s_mat  # W, shape (r, d)
+    g = (back * spectrum) @ back.T  # W Σ Wᵀ
+    c = u_mat.T @ x  # C
+    c_m = u_mat[n1:].T @ x[n1:]  # C_M
+    quad = g * ((c * gamma) @ c.T)
+    cross = (c * back * (gamma * spectrum)).sum(axis=1)
+    bias = float(filt @ quad @ filt - 2 * filt @ cross + spectrum @ gamma)
+    zeta = float(filt @ (g * ((c_m * delta) @ c_m.T)) @ filt)
+    h = (u_mat.T * noise_var_rows) @ u_mat
+    variance = float(filt @ (g * h) @ filt)
+    return {"test_error": bias + variance + zeta, "bias": bias, "variance": variance,
+            "zeta": zeta}
+
+
 def simulate_rp(
     spectrum,
     *,
@@ -119,7 +167,7 @@ def simulate_rp(
     w_synth=None,
     draws: int = 20,
     seed: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> MonteCarloResult:
     """Simulate ridge on random projections for a grid of widths ``m``.
 
@@ -144,9 +192,10 @@ def simulate_rp(
     draws : int
         Independent draws of ``S``, ``X`` (and teachers).
     seed : int
-        Seed of :func:`numpy.random.default_rng`; same seed, bit-identical result.
-    progress : bool
-        Show a progress bar.
+        Seed of the draws (draw i uses ``SeedSequence(seed).spawn(draws)[i]``); same seed,
+        bit-identical result.
+    progress : bool or None
+        Show a progress bar (default: when run interactively).
 
     Returns
     -------
@@ -170,39 +219,56 @@ def simulate_rp(
     if widths.ndim != 1 or np.any(widths != np.round(widths)):
         raise ValueError("m: expected a 1-D grid of whole widths")
     widths = widths.astype(int)
-    p2f = float(check_array(p2, "p2", lower=0.0, upper=1.0))
+    p2f = scalar(p2, "p2", lower=0.0, upper=1.0)
     lam = check_array(ridge, "ridge", lower=0.0)
     if lam.ndim != 0:
         raise ValueError("ridge: expected one λ (the width is the grid axis)")
     lam_f = float(lam)
     draws = whole_number(draws, "draws")
     seed = check_seed(seed)
-    s1 = float(check_array(noise_real, "noise_real", lower=0.0))
-    s2 = float(check_array(noise_synth, "noise_synth", lower=0.0))
+    s1 = scalar(noise_real, "noise_real", lower=0.0)
+    s2 = scalar(noise_synth, "noise_synth", lower=0.0)
     n2 = int(round(p2f * n_int))
     n1 = n_int - n2
     noise_rows = np.r_[np.full(n1, s1**2), np.full(n2, s2**2)]
     sqrt_s = np.sqrt(s)
     m_max = int(widths.max())
-    rng = np.random.default_rng(seed)
     keys = ("test_error", "bias", "variance", "zeta")
-    out = {k: np.empty((draws, widths.size)) for k in keys}
-    for i in tqdm(range(draws), disable=not progress, desc="random-projections Monte Carlo",
-                  leave=False):
-        w1, w2 = draw_teachers(rng)
-        x = rng.standard_normal((n_int, d)) * sqrt_s
-        s_max = rng.standard_normal((m_max, d)) / np.sqrt(d)
-        y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
-        y_b = x @ w1
+
+    if kind == "random":
+        gamma_d, delta_d = np.asarray(gamma, dtype=float), np.asarray(delta, dtype=float)
+
+    def sample_once(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        if kind == "random":  # the teachers are integrated exactly given X and S
+            x = rng.standard_normal((n_int, d)) * sqrt_s
+            s_max = rng.standard_normal((m_max, d)) / np.sqrt(d)
+        else:
+            w1, w2 = draw_teachers(rng)
+            x = rng.standard_normal((n_int, d)) * sqrt_s
+            s_max = rng.standard_normal((m_max, d)) / np.sqrt(d)
+            y = np.r_[x[:n1] @ w1, x[n1:] @ w2]
+            y_b = x @ w1
         z_max = x @ s_max.T
+        out = {k: np.empty(widths.size) for k in keys}
         for j, width in enumerate(widths):
-            errs = rp_fit_errors(z_max[:, :width], s_max[:width], y, y_b, w1, s, lam_f,
-                                 noise_rows)
+            if kind == "random":
+                errs = rp_fit_errors_random(z_max[:, :width], s_max[:width], x, n1, s, gamma_d,
+                                            delta_d, lam_f, noise_rows)
+            else:
+                errs = rp_fit_errors(z_max[:, :width], s_max[:width], y, y_b, w1, s, lam_f,
+                                     noise_rows)
             for k in keys:
-                out[k][i, j] = errs[k]
+                out[k][j] = errs[k]
+        return out
+
     params = dict(
         model="random_projection", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, m=widths.tolist(),
         ridge=lam_f, noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
         nested_widths=True,
     )
-    return MonteCarloResult.from_draws(out, seed, params)
+    coords = dict(n=float(n_int), m=widths.astype(float), p2=n2 / n_int, ridge=lam_f,
+                  noise_real=s1, noise_synth=s2)
+    return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
+                           model="random_projection",
+                           coords={k: np.broadcast_to(v, widths.shape) for k, v in coords.items()},
+                           progress=progress, desc="random-projections Monte Carlo")

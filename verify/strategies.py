@@ -32,6 +32,7 @@ __all__ = [
     "fixed_teachers",
     "teachers",
     "ridge_problems",
+    "model_families",
     "SpectrumKind",
     "TeacherKind",
     "Regime",
@@ -501,3 +502,80 @@ def ridge_problems(
     }
     problem.update(draw(teachers(s, kind=teacher, r2=r2, c2=c2)))
     return problem
+
+
+_FAMILY_SPECTRA = ("isotropic", "power_law", "two_level")
+
+
+@st.composite
+def model_families(
+    draw,
+    model: str,
+    *,
+    spectrum: str | Sequence[str] | None = None,
+    teacher: TeacherKind | Sequence[TeacherKind] | None = None,
+    overrides: dict[str, Any] | None = None,
+):
+    """A :class:`~modelcollapse.verify.families.ProblemFamily` of any registered model.
+
+    Generated from the model's declaration: every grid parameter is drawn from its declared
+    ``typical`` range (log-uniformly where ``log``; relative to d or to the mean eigenvalue as its
+    ``scale`` says; whole where ``whole``), the spectrum and teacher from the families of
+    :mod:`modelcollapse.verify.families`, and the model's ``valid`` rule of
+    :data:`modelcollapse.verify.registry.MODELS` keeps the Monte Carlo meaningful.
+
+    Parameters
+    ----------
+    model : str
+        A registered model.
+    spectrum : {"isotropic", "power_law", "two_level"} or a sequence of them, optional
+    teacher : {"random", "fixed"} or a sequence of them, optional
+        Restricted to the model's teacher descriptions and those its simulator takes.
+    overrides : dict, optional
+        Fixed values (or strategies) for some grid parameters.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from modelcollapse.verify.strategies import model_families
+    >>> @settings(max_examples=4, derandomize=True, database=None)
+    ... @given(model_families("random_projection"))
+    ... def check(fam):
+    ...     p = fam.at(50)
+    ...     assert p["m"] >= 1 and abs(p["m"] / p["n"] - 1) > 0.2
+    >>> check()
+    """
+    from hypothesis import assume
+
+    from .families import ProblemFamily
+    from .registry import MODELS
+
+    entry = MODELS[model]
+    spec = entry.numeric.spec
+    kinds = [k for k in _kinds(teacher, _TEACHER_KINDS, "teacher")
+             if k in spec.teachers and k in entry.teachers]
+    if not kinds:
+        raise ValueError(f"teacher: model {model!r} takes {sorted(spec.teachers)}")
+    s_kind = draw(st.sampled_from(_kinds(spectrum, _FAMILY_SPECTRA, "spectrum")))
+    exponent = {"isotropic": 0.0, "power_law": draw(_floats((0.5, 1.5), "beta")),
+                "two_level": draw(_floats((2.0, 20.0), "ratio"))}[s_kind]
+    t_kind = draw(st.sampled_from(kinds))
+    t_spec = (t_kind, draw(_floats((0.25, 2.0), "r2")), draw(_floats((0.0, 2.0), "c2")),
+              draw(_floats((-1.0, 1.0), "a", lower=-1.0)),
+              draw(_floats((-1.0, 1.0), "b", lower=-1.0)),
+              draw(_floats((-1.0, 1.0), "correlation", lower=-1.0)) if t_kind == "fixed" else 0.0)
+    values: dict[str, float] = {}
+    for p in spec.grid_parameters:
+        given_value = (overrides or {}).get(p.name)
+        if given_value is not None:
+            values[p.name] = draw(given_value) if isinstance(given_value, SearchStrategy) else (
+                float(given_value))
+            continue
+        lo, hi = p.typical or (0.0, 1.0)
+        if p.log:
+            v = float(np.exp(draw(_floats((np.log(lo), np.log(hi)), p.name, lower=-np.inf))))
+        else:
+            v = draw(_floats((lo, hi), p.name, lower=min(lo, 0.0)))
+        values[p.name] = float(round(v)) if p.whole else v
+    assume(entry.valid(values))
+    return ProblemFamily(model, (s_kind, exponent), t_spec, values)

@@ -1,9 +1,9 @@
-"""Rewrites of compiled theory expressions that avoid cancellation in floating point.
+"""Rewrites of theory expressions that avoid cancellation in floating point (stable forms).
 
 Examples
 --------
 >>> import sympy as sp
->>> from modelcollapse.numerics._stable import stable_cross_term
+>>> from modelcollapse.theory._stable import stable_cross_term
 >>> from modelcollapse.theory.spectral import W1D, SpectralMoment
 >>> k = sp.Symbol("kappa", positive=True)
 >>> expr = k * SpectralMoment(W1D, 1, 2, k) * 2 - SpectralMoment(W1D, 1, 1, k)
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from modelcollapse.theory.spectral import W1D, SpectralMoment
+from .spectral import W1D, SpectralMoment
 
 __all__ = ["stable_cross_term"]
 

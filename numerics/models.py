@@ -1,0 +1,44 @@
+"""The registry of models the engine evaluates: declaration + solver (+ checks, reductions).
+
+Adding a model is one entry here (after its declaration in :mod:`modelcollapse.theory` and its
+solver hook); :func:`register` adds one at run time.
+
+Examples
+--------
+>>> from modelcollapse.numerics.models import MODELS
+>>> list(MODELS)
+['ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining']
+>>> [p.name for p in MODELS["ridge"].spec.grid_parameters]
+['n', 'p2', 'ridge', 'noise_real', 'noise_synth']
+"""
+
+from __future__ import annotations
+
+from modelcollapse.theory import models as theory
+
+from .engine import NumericModel
+from .mixing import check_weights, reduce_to_ridge, solve_mixing_fixed_point
+from .random_projection import solve_rp_fixed_point
+from .ridge import solve_ridge_fixed_point
+
+__all__ = ["MODELS", "register"]
+
+#: Every registered model, by name (the ``"model"`` of problem files).
+MODELS: dict[str, NumericModel] = {
+    m.name: m
+    for m in (
+        NumericModel(theory.RIDGE, solve_ridge_fixed_point),
+        NumericModel(theory.RANDOM_PROJECTION, solve_rp_fixed_point),
+        NumericModel(theory.WEIGHTED_RIDGE, solve_mixing_fixed_point, check=check_weights,
+                     reduce=reduce_to_ridge),
+        NumericModel(theory.RECURSIVE_RETRAINING, solve_ridge_fixed_point),
+    )
+}
+
+
+def register(model: NumericModel) -> NumericModel:
+    """Add ``model`` to :data:`MODELS` (a ValueError if its name is taken); returns it."""
+    if model.name in MODELS:
+        raise ValueError(f"model: {model.name!r} is already registered")
+    MODELS[model.name] = model
+    return model
