@@ -5,9 +5,10 @@ point, and evaluates any set of moments at a vector of shifts ``t`` in chunks th
 bounded (a 10⁴-point grid over a 10⁵-dimensional spectrum never materialises 10⁹ floats).
 
 Determinism: a moment at a given shift is bit-identical whatever other shifts are evaluated with
-it.  Per-point spectra are reduced row by row (NumPy's pairwise sum along a contiguous row); a
-shared spectrum uses one matrix product per chunk of a *fixed* number of rows (the last chunk is
-padded), so every row goes through the same BLAS call shape.  (Different BLAS builds or CPUs may
+it, and whatever other moments are asked for.  Per-point spectra are reduced row by row (NumPy's
+pairwise sum along a contiguous row); a shared spectrum uses one matrix-vector product per moment
+and chunk of a *fixed* number of rows (the last chunk is padded), so every value goes through the
+same BLAS call shape.  (Different BLAS builds or CPUs may
 still round differently: results are reproducible on one machine, not across machines.)
 """
 
@@ -105,7 +106,7 @@ class SpectrumBatch:
         self, t: np.ndarray, specs: list[MomentSpec]
     ) -> dict[MomentSpec, np.ndarray]:
         """One spectrum and weights for every shift: evaluate each distinct shift once and get
-        all moments of a power ``b`` as one matrix product ``(s + t)^{-b} @ [ω s^a, …]``, over
+        each moment of power ``b`` as one matrix-vector product ``(s + t)^{-b} @ ω s^a``, over
         chunks of a fixed number of rows (the last one padded, see the module docstring)."""
         if not specs or t.size == 0:
             return {spec: np.empty(t.size) for spec in specs}
@@ -117,15 +118,13 @@ class SpectrumBatch:
         for spec in specs:
             groups.setdefault(spec[2], []).append(spec)
         cols = {
-            b: np.stack(
-                [(s**a) * (self.weights[w][0] if w != "I_d" else 1.0) for w, a, _ in group],
-                axis=1,
-            )
+            b: [np.ascontiguousarray((s**a) * (self.weights[w][0] if w != "I_d" else 1.0))
+                for w, a, _ in group]
             for b, group in groups.items()
         }
         res = {spec: np.empty(t_u.size) for spec in specs}
         for j, spec in enumerate(groups.get(0, [])):  # b = 0: no shift, a plain sum
-            res[spec][:] = cols[0][:, j].sum()
+            res[spec][:] = cols[0][j].sum()
         rows = min(_SHARED_MAX_ROWS, max(1, _SHARED_CHUNK_ELEMENTS // max(self.d, 1)))
         top = max(groups)
         pad = (-t_u.size) % rows
@@ -140,10 +139,9 @@ class SpectrumBatch:
                     power = inv * inv
                 elif b > 2:
                     np.multiply(power, inv, out=power)
-                if b in groups:
-                    vals = power @ cols[b]
+                if b in groups:  # one matrix-vector product per moment
                     for j, spec in enumerate(groups[b]):
-                        res[spec][lo:hi] = vals[: hi - lo, j]
+                        res[spec][lo:hi] = (power @ cols[b][j])[: hi - lo]
         if back is None:
             return res
         return {spec: v[back.ravel()] for spec, v in res.items()}

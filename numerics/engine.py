@@ -127,7 +127,6 @@ class _Compiled:
                              tuple[str, CompiledExpression] | None], ...]
     risk: dict[str, CompiledExpression | None]
     total: CompiledExpression | None
-    threshold: dict[str, tuple[CompiledExpression, CompiledExpression]] | None
     diverging: str | None
 
     def all_expressions(self) -> list[CompiledExpression]:
@@ -153,29 +152,36 @@ def _compiled(spec: ModelSpec, teacher: str, options: tuple[tuple[str, str], ...
     total_expr = risk_exprs.pop("test_error", None)
     risk = {k: (None if risk_exprs[k] is None else compile_expression(risk_exprs[k]))
             for k in ("bias", "variance", "zeta")}
-    threshold = None
-    if spec.diverging is not None:
-        over = dict(spec.threshold_risk(teacher, opts)) if spec.threshold_risk else {}
-        threshold = {}
-        parts = {k: over.get(k, risk_exprs[k]) for k in ("bias", "variance", "zeta")}
-        if total_expr is not None:
-            parts["test_error"] = total_expr
-        for a in spec.auxiliaries(teacher, opts):
-            if a.symbol != spec.diverging:
-                parts[f"aux:{a.name}"] = a.expr
-        for k, expr in parts.items():
-            if expr is None:
-                continue
-            a0, slope = spec.threshold_parts(expr, opts)
-            threshold[k] = (compile_expression(a0), compile_expression(slope))
     return _Compiled(
         derived=derived,
         auxiliaries=tuple(aux),
         risk=risk,
         total=None if total_expr is None else compile_expression(total_expr),
-        threshold=threshold,
         diverging=None if spec.diverging is None else spec.diverging.name,
     )
+
+
+@cache
+def _compiled_threshold(spec: ModelSpec, teacher: str, options: tuple[tuple[str, str], ...]
+                        ) -> dict[str, tuple[CompiledExpression, CompiledExpression]]:
+    """``(intercept, slope)`` in the diverging symbol of every output, compiled on first need."""
+    opts = dict(options)
+    risk_exprs = dict(spec.risk(teacher, opts))
+    total_expr = risk_exprs.pop("test_error", None)
+    over = dict(spec.threshold_risk(teacher, opts)) if spec.threshold_risk else {}
+    parts = {k: over.get(k, risk_exprs[k]) for k in ("bias", "variance", "zeta")}
+    if total_expr is not None:
+        parts["test_error"] = total_expr
+    for a in spec.auxiliaries(teacher, opts):
+        if a.symbol != spec.diverging:
+            parts[f"aux:{a.name}"] = a.expr
+    out = {}
+    for k, expr in parts.items():
+        if expr is None:
+            continue
+        a0, slope = spec.threshold_parts(expr, opts)
+        out[k] = (compile_expression(a0), compile_expression(slope))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,8 +360,11 @@ def _run(nm: NumericModel, s: np.ndarray, kind: str, weights: dict[str, np.ndarr
 
     # --- interpolation threshold: the derived limits
     threshold = status == 1
-    if threshold.any() and comp.threshold is not None:
-        limits = _threshold_limits(comp, moments, scalars, shape)
+    if threshold.any() and spec.diverging is not None:
+        parts = _compiled_threshold(spec, kind, tuple(sorted(opts.items())))
+        moments.expressions = [*moments.expressions, *(c for pair in parts.values()
+                                                        for c in pair)]
+        limits = _threshold_limits(parts, moments, scalars, shape)
         for k in ("bias", "variance", "zeta", "test_error"):
             target = total if k == "test_error" else out[k]
             target[threshold] = limits[k][threshold]
@@ -443,13 +452,12 @@ def _only_shift(c: CompiledExpression, shift: str) -> CompiledExpression:
                               scalar_names=c.scalar_names, func=c.func)
 
 
-def _threshold_limits(comp: _Compiled, moments: _MomentCache, scalars: dict, shape) -> dict:
+def _threshold_limits(parts: dict, moments: _MomentCache, scalars: dict, shape) -> dict:
     """Limits at the threshold: +∞ / −∞ by the sign of the slope in u, else the intercept; the
     test error by the summed slope (a fixed teacher's ζ may go to −∞ while B goes to +∞ faster)."""
     out, sum_a0, sum_slope, scale = {}, 0.0, 0.0, 0.0
-    assert comp.threshold is not None
     with np.errstate(all="ignore"):
-        for k, (c0, c1) in comp.threshold.items():
+        for k, (c0, c1) in parts.items():
             a0 = _full(c0(moments.get(c0, scalars), **scalars), shape)
             slope = _full(c1(moments.get(c1, scalars), **scalars), shape)
             tiny = 1e-12 * (np.abs(a0) + np.abs(a0 + slope))

@@ -13,7 +13,11 @@ status.  Two refinements, both derived from the numbers themselves rather than t
   difference of (``|E| + |B| + |V|``), the scale of its rounding;
 * where float64 determines the unknown x of the fixed point less well than 1e-12 — the residual
   h has terms of size one and slope ``s = x ∂h/∂x``, so x is known to ``4 ε/|s|`` relative — the
-  tolerance is ``1e-12 + 4 ε/|s|`` (only problems at n ≈ d with tiny λ have ``|s| < 1``).
+  tolerance is ``1e-12 + 4 ε/|s|`` (only problems at n ≈ d with tiny λ have ``|s| < 1``);
+* Definition 2's variance (``rp_risk`` forms "paper" and "printed", kept for comparison) is a 0/0
+  as ``e → 0``: ``σ²(df2 + (ω' − θu) tr ΣT^{-2})/(n e)`` has a numerator of size O(e) made of
+  O(1) terms, so it carries a relative error ``~ ε/e``; there the tolerance is
+  ``1e-12 + 16 ε/e`` (the corrected form, which the toolkit uses, is held to 1e-12).
 
 Known, intended differences (the old code was wrong there): at weighted mixing's ridgeless
 threshold the old ζ copied E (+∞) even where the synthetic shift has zero weight; the engine takes
@@ -159,6 +163,10 @@ def test_python_api_reproduces_the_baseline(fn):
             continue
         ok_points = old_status >= 0
         renamed = RENAMED.get(MODEL_OF[fn], {})
+        rtol = RTOL
+        if fn == "rp_risk" and case["form"] != "corrected":
+            with np.errstate(divide="ignore"):
+                rtol = RTOL + 16 * EPS / _num(case["out"]["e"])
         for key, value in case["out"].items():
             if key in NOT_VALUES:
                 continue
@@ -171,8 +179,9 @@ def test_python_api_reproduces_the_baseline(fn):
             if fn == "weighted_ridge_risk" and key == "zeta":
                 scale = np.maximum(scale, sum(np.abs(_num(case["out"][k])) for k in
                                               ("test_error", "bias", "variance")))
+            tol = rtol if key in ("variance", "test_error") else RTOL
             with np.errstate(invalid="ignore"):
-                good = np.where(finite, np.abs(a - b) <= RTOL * scale, same_nonfinite)
+                good = np.where(finite, np.abs(a - b) <= tol * scale, same_nonfinite)
             if not good.all():
                 failures.append((j, key, int((~good).sum())))
     assert not failures, failures[:10]
