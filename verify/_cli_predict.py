@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import sys
 import warnings
 from typing import Any
@@ -60,15 +61,69 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: Largest input read (a problem file is kilobytes; this bounds memory for `yes | ... -`).
+MAX_INPUT_BYTES = 64 * 2**20
+
+
 def _read(path: str) -> bytes:
+    """The bytes of ``FILE``: a regular file, or standard input for ``'-'``.
+
+    Anything else — a directory, a FIFO, a device, a socket — is refused without reading it: a
+    FIFO with no writer would block forever and a device may never end (pipe such a stream
+    through ``'-'`` instead).  More than :data:`MAX_INPUT_BYTES` is refused too.
+    """
     if path == "-":
-        stream = getattr(sys.stdin, "buffer", None)  # a text-only stdin (embedding) has none
-        return stream.read() if stream is not None else sys.stdin.read().encode()
+        return _read_stdin()
+    if not path or "\0" in path:
+        raise UsageError(f"FILE: not a file name: {path!r}")
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"cannot read FILE {path!r}: {_kind(mode)}, not a regular file "
+                             "(use '-' to read a stream from standard input)")
+        # O_NONBLOCK: a FIFO put in its place after the check opens without waiting for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise UsageError(f"cannot read {ascii(path)}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read FILE {path!r}: {exc.strerror or exc}") from None
+    with open(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"cannot read FILE {path!r}: {_kind(mode)}, not a regular file")
+        try:
+            data = fh.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read FILE {path!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"cannot read FILE {path!r}: larger than {MAX_INPUT_BYTES >> 20} MiB")
+    return data
+
+
+def _read_stdin() -> bytes:
+    stream = sys.stdin
+    if stream is None:  # started with standard input closed (`<&-`)
+        raise UsageError("cannot read standard input ('-'): it is closed")
+    try:
+        raw = getattr(stream, "buffer", None)  # a text-only stdin (embedding) has none
+        if raw is not None:
+            data = raw.read(MAX_INPUT_BYTES + 1)
+        else:
+            data = stream.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogatepass")
+    except (OSError, ValueError) as exc:  # e.g. a directory as stdin, or a closed stream
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UsageError(f"cannot read standard input ('-'): {reason}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"cannot read standard input ('-'): more than "
+                         f"{MAX_INPUT_BYTES >> 20} MiB")
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _nulls(value: Any) -> Any:

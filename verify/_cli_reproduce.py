@@ -1,17 +1,29 @@
-"""``modelcollapse reproduce``: the paper's figures, Monte Carlo points and a report."""
+"""``modelcollapse reproduce``: the paper's figures, Monte Carlo points and a report.
+
+The arguments are checked before anything is computed: ``--figures`` and ``--seed`` must parse,
+and ``--out`` must be (or become) a folder this process can write into, together with its Monte
+Carlo cache folder ``.mc-cache`` unless ``--no-cache``.  Otherwise one line on standard error
+names the option and the exit status is 2 (status 1 means a Monte Carlo point disagrees).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
 
-__all__ = ["register", "run"]
+from .cli import UsageError
+
+__all__ = ["register", "run", "check_out"]
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "reproduce",
         help="reproduce the paper's figures (theory curves, Monte Carlo points, report)",
-        description="Write fig1..fig5 and phase (PNG and PDF), report.md and the agreement "
+        description="Write fig1..fig5, fig9, fig10, generations, phase and the real-data "
+        "figures digits, network and ngram (PNG and PDF), report.md and the agreement "
         "table (CSV, JSON) into the output folder.",
     )
     speed = p.add_mutually_exclusive_group()
@@ -22,7 +34,8 @@ def register(sub) -> None:
     p.add_argument("--out", default="modelcollapse-figures", help="output folder")
     p.add_argument("--no-cache", action="store_true", help="recompute every Monte Carlo run")
     p.add_argument("--figures", default=None,
-                   help="comma-separated subset of 1-5, 9, 10, phase, generations (default: all)")
+                   help="comma-separated subset of 1-5, 9, 10, phase, generations, digits, "
+                   "network, ngram; realdata = the last three (default: all)")
     p.add_argument("--seed", type=int, default=0, help="job seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -30,16 +43,66 @@ def register(sub) -> None:
 
 def argparse_help_mode() -> str:
     return "run size: tiny (tests), quick (= --quick) or full (default)"
+def _writable_folder(path: Path, option: str) -> None:
+    """Create ``path`` if needed and prove it writable by making and removing a file in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{option}: {str(path)!r} exists and is not a folder") from None
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create the folder {str(path)!r}: "
+                         f"{exc.strerror or exc}") from None
+    if not path.is_dir():  # e.g. a dangling symbolic link
+        raise UsageError(f"{option}: {str(path)!r} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".modelcollapse-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write into {str(path)!r}: "
+                         f"{exc.strerror or exc}") from None
+
+
+def check_out(text: str, *, use_cache: bool) -> Path:
+    """The ``--out`` folder, created and checked writable (and its cache folder), or UsageError.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from modelcollapse.verify._cli_reproduce import check_out
+    >>> check_out(tempfile.mkdtemp(), use_cache=True).is_dir()
+    True
+    >>> check_out("", use_cache=False)
+    Traceback (most recent call last):
+    ...
+    modelcollapse.verify.cli.UsageError: --out: an empty path (give a folder, e.g. '--out figures')
+    """
+    if not text:
+        raise UsageError("--out: an empty path (give a folder, e.g. '--out figures')")
+    if "\0" in text:
+        raise UsageError("--out: the path contains a NUL character")
+    out = Path(text)
+    _writable_folder(out, "--out")
+    if use_cache:
+        _writable_folder(out / ".mc-cache", "--out (its Monte Carlo cache, or use --no-cache)")
+    return out
 
 
 def run(args) -> int:
-    from .reproduce.job import parse_figures, reproduce
+    from .reproduce.job import parse_figures
 
     mode = "quick" if args.quick else (args.mode or "full")
-    figures = parse_figures(args.figures)
+    try:
+        figures = parse_figures(args.figures)
+    except ValueError as exc:
+        raise UsageError(f"--figures: {str(exc).removeprefix('figures: ')}") from None
     if args.seed < 0:
-        raise ValueError(f"seed: must be ≥ 0, got {args.seed}")
-    res = reproduce(args.out, mode=mode, figures=figures, seed=args.seed,
+        raise UsageError(f"--seed: must be ≥ 0, got {args.seed}")
+    out = check_out(args.out, use_cache=not args.no_cache)
+
+    from .reproduce.job import reproduce
+
+    res = reproduce(out, mode=mode, figures=figures, seed=args.seed,
                     use_cache=not args.no_cache, progress=not args.no_progress)
     print(f"wrote {len(res.files)} files to {res.out} in {res.wall_time:.1f} s; {res.summary}")
     bad = [p for p in res.points if not p.agree]

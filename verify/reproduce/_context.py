@@ -55,10 +55,16 @@ class Context:
         label: str,
         params: Mapping[str, Any],
         run: Callable[[int], MonteCarloResult],
+        expect: Mapping[str, tuple[int, ...]] | None = None,
     ) -> MonteCarloResult:
-        """Run (or fetch from the cache) ``run(seed)``; ``params`` must determine the result."""
+        """Run (or fetch from the cache) ``run(seed)``; ``params`` must determine the result.
+
+        ``expect`` maps each quantity the caller will read to the shape ``(n_draws, *grid)`` of
+        its draws; a cached entry that does not hold them is recomputed (see
+        :meth:`MonteCarloCache.load`).  Without it only the entry's own consistency is checked.
+        """
         seed = derived_seed(self.seed, label)
-        result = self.cache.get_or_compute(params, seed, lambda: run(seed))
+        result = self.cache.get_or_compute(params, seed, lambda: run(seed), expect=expect)
         if self.tick is not None:
             self.tick()
         return result

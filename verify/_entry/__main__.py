@@ -1,0 +1,58 @@
+"""``python -m modelcollapse`` and the ``modelcollapse`` console script.
+
+Installed as ``modelcollapse/__main__.py``.  It imports nothing of the toolkit until it is
+inside ``main``, so a Ctrl-C at any moment of a run — even while NumPy, SciPy and SymPy are
+still being imported — ends it with one line on standard error and exit status 130, never a
+traceback.  The command line itself is :mod:`modelcollapse.verify.cli`.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+modelcollapse ...
+0
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
+
+
+def _interrupted() -> int:
+    """Say "interrupted" once (a second Ctrl-C meanwhile is ignored) and return 130."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write("modelcollapse: interrupted\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return EXIT_INTERRUPTED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``modelcollapse`` command line on ``argv`` (default ``sys.argv[1:]``).
+
+    Returns the exit status (see :mod:`modelcollapse.verify.cli`).
+    """
+    try:
+        from modelcollapse.verify.cli import main as cli_main
+
+        return cli_main(argv)
+    except KeyboardInterrupt:
+        return _interrupted()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
