@@ -17,16 +17,19 @@ from .figures import FIGURES as _PAPER_FIGURES
 from .figures import phase_figure
 from .figures import planned_runs as _planned_paper_runs
 from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
+from .figures_realdata import REALDATA_FIGURES, planned_realdata_runs
 from .report import summary_line, write_report, write_table
 
-#: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, and "generations".
-FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES}
+#: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", and the
+#: real-data figures "digits", "network" and "ngram".
+FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **REALDATA_FIGURES}
 
 
 def planned_runs(settings, figures) -> int:
     """Monte Carlo runs of the chosen figures (progress-bar total)."""
     paper = [f for f in figures if f in _PAPER_FIGURES or f == "phase"]
-    return _planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
+    return (_planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
+            + planned_realdata_runs(settings, figures))
 
 
 __all__ = ["ReproduceResult", "reproduce", "parse_figures"]
@@ -53,11 +56,15 @@ class ReproduceResult:
 def parse_figures(text: str | None) -> list:
     """``"1,2,phase"`` → ``[1, 2, "phase"]``; ``None`` → every figure and the phase diagram.
 
+    ``realdata`` stands for the three real-data figures ``digits``, ``network`` and ``ngram``.
+
     Examples
     --------
     >>> from modelcollapse.verify.reproduce.job import parse_figures
     >>> parse_figures("3, 1,phase")
     [1, 3, 'phase']
+    >>> parse_figures("ngram,2,realdata")
+    [2, 'digits', 'network', 'ngram']
     """
     if text is None:
         return [*FIGURES, "phase"]
@@ -68,11 +75,16 @@ def parse_figures(text: str | None) -> list:
             chosen.add("phase")
         elif tok in ("generations", "g"):
             chosen.add("generations")
+        elif tok in REALDATA_FIGURES:  # real-data figures (figures_realdata.py)
+            chosen.add(tok)
+        elif tok == "realdata":
+            chosen.update(REALDATA_FIGURES)
         elif tok.isdigit() and int(tok) in FIGURES:
             chosen.add(int(tok))
         else:
             raise ValueError(
-                f"figures: expected 1–5, 9, 10, 'phase' or 'generations', got {tok!r}"
+                "figures: expected 1–5, 9, 10, 'phase', 'generations', 'digits', 'network', "
+                f"'ngram' or 'realdata', got {tok!r}"
             )
     if not chosen:
         raise ValueError("figures: empty list")

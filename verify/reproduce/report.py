@@ -63,12 +63,14 @@ def write_report(
         "",
         f"Mode `{settings.mode}`, seed {seed}, wall time {wall_time:.1f} s. {cache_note}",
         "",
-        f"**Agreement: {summary_line(points)}** (THEORY.md §5: |theory − mc| ≤ 3·se + rtol·|mc|;"
-        " each Monte Carlo point is compared with the theory evaluated at the simulated size).",
+        f"**Agreement: {summary_line(points)}** (docs/mathematics.md §5: "
+        "|theory − mc| ≤ 3·se + rtol·|mc|; each Monte Carlo point is compared with the theory "
+        "evaluated at the simulated size).",
         "",
         "Tolerances: random projections rtol = max(0.03, 9/d) — the O(1/d) finite-size bias, "
-        "2–3 % at d ≈ 300 away from ψ = 1 (THEORY.md §5); no Monte Carlo point is placed within "
-        "10 % of the interpolation threshold m = n, where finite-size effects are large. Ridge "
+        "2–3 % at d ≈ 300 away from ψ = 1 (docs/mathematics.md §5); no Monte Carlo point is "
+        "placed within 10 % of the interpolation threshold m = n, where finite-size effects are "
+        "large. Ridge "
         "(Figure 3) rtol = 0.02: exact finite-size variance σ²d/(n−d−1) vs the limit σ²d/(n−d), "
         "at most 1 % off for n ≥ 200, d = 100. atol = 1e-12 × the largest theory value of the "
         "run (float64 rounding of quantities that are exactly 0, e.g. the bias of a ridgeless "
@@ -80,8 +82,14 @@ def write_report(
         if f.points:
             lines.append(f"Monte Carlo: {summary_line(f.points)}.")
             lines.append("")
+        # a note that starts with "|" is a row of a markdown table (the real-data figures)
+        table = False
         for note in f.notes:
-            lines.append(f"- {note}")
+            row = note.startswith("|")
+            if row != table:
+                lines.append("")
+                table = row
+            lines.append(note if row else f"- {note}")
         if f.notes:
             lines.append("")
     lines += [
