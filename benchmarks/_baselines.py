@@ -1,7 +1,7 @@
 """Baselines the toolkit is timed against, written the way a user would write them.
 
 Everything here is plain NumPy/SciPy, independent of :mod:`modelcollapse` (it re-types the formulas
-of THEORY.md §1–§2 on purpose: it is the independent route the benchmarks check against).
+of docs/mathematics.md §1–§2 on purpose: it is the independent route the benchmarks check against).
 
 * Theorem 1 (ridge): κ is the positive root of ``κ − λ = κ df1(κ)/n``;
   ``u = df2/(n − df2)``, ``B = κ²(1+u) tr ΓΣ(Σ+κ)^{-2}``, ``V = σ² u``,
@@ -43,7 +43,8 @@ TOL = 1e-12
 
 
 def power_law_spectrum(d: int, exponent: float = 1.0) -> np.ndarray:
-    """Eigenvalues ``s_j ∝ j^{-exponent}`` normalised to ``tr Σ = 1`` (THEORY.md §4, Fig. 2).
+    """Eigenvalues ``s_j ∝ j^{-exponent}`` normalised to ``tr Σ = 1`` (docs/mathematics.md §4, Fig.
+    2).
 
     >>> s = power_law_spectrum(4)
     >>> round(float(s.sum()), 12), bool(s[0] > s[-1])
@@ -301,7 +302,7 @@ def rp_nested_brentq_point(s, lam, n, m, tol=TOL):
 
 
 def rp_components(s, gamma, delta, theta, n, m, p2, noise_real, noise_synth):
-    """B, V, ζ of Theorem 2 (nested form, THEORY.md §2) given θ, for random effects.
+    """B, V, ζ of Theorem 2 (nested form, docs/mathematics.md §2) given θ, for random effects.
 
     ``κ2' = (d/m)/(1 − df2(θ)/m)``, ``t* = θ m τ/d`` with ``τ = 1 − df1(θ)/m``,
     ``D = df1(θ) − t* κ2' tr Σ(Σ+θ)^{-2}``, ``b(a) = (θ − t*κ2') A1 + t* θ κ2' A2`` with

@@ -1,6 +1,6 @@
 """The random-projections shift θ of Theorem 2, solved for whole width grids at once.
 
-Two routes to the same θ (THEORY.md §2):
+Two routes to the same θ (docs/mathematics.md §2):
 
 * :func:`solve_theta` — the scalar equation ``θ γ τ(θ) e(θ) = λ`` with ``τ = 1 − df1(θ)/m``,
   ``e = 1 − df1(θ)/n`` (:data:`~modelcollapse.theory.random_projection.THETA_EQUATION`), divided

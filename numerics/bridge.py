@@ -49,7 +49,7 @@ from ._moments import SpectrumBatch
 from ._teacher import teacher_weights
 from ._validate import as_positive_spectrum, check_array, check_same_length
 
-__all__ = ["evaluate_expression"]
+__all__ = ["evaluate_expression", "closed_form"]
 
 
 @lru_cache(maxsize=128)
@@ -80,7 +80,8 @@ def evaluate_expression(
         A teacher description, for moments with the weights ``Gamma``/``Delta`` (random effects)
         or ``w1w1``/``dd``/``w1d`` (fixed teachers).
     weights : mapping of str to array_like, optional
-        Further diagonal weights by tag name (e.g. ``{"Gamma": ...}``), shape ``(d,)`` or ``(*S, d)``.
+        Further diagonal weights by tag name (e.g. ``{"Gamma": ...}``), each of shape ``(d,)``
+        or ``(*S, d)``.
     **scalars : array_like
         A value (or an array, broadcast) for every free symbol, by the symbol's name
         (``kappa``, ``n``, ``p2``, ``sigma1``, ``lambda``, …).
@@ -137,3 +138,33 @@ def evaluate_expression(
         moments = evaluate_moments(batch, [compiled], flat, size=size)
         out = compiled(moments, **flat)
     return np.array(np.broadcast_to(out, (size,)), dtype=float).reshape(shape)
+
+
+def closed_form(expr: sp.Expr, *symbols: sp.Symbol):
+    """A vectorised function of ``symbols`` (in order) computing ``expr`` — for closed forms
+    without spectral moments (isotropic corollaries, recursions), through the same compiler.
+
+    Examples
+    --------
+    >>> from modelcollapse.numerics.bridge import closed_form
+    >>> from modelcollapse.theory.symbols import phi
+    >>> f = closed_form(phi / (1 - phi), phi)
+    >>> f([0.25, 0.5]).tolist()
+    [0.3333333333333333, 1.0]
+    """
+    if not isinstance(expr, sp.Basic):
+        raise ValueError(f"expr: expected a SymPy expression, got {type(expr).__name__}")
+    expr = sp.sympify(expr)
+    compiled = compile_expression(expr, list(symbols))
+    if compiled.moments:
+        raise ValueError("expr: has spectral moments; use evaluate_expression with a spectrum")
+    shape_of = np.broadcast_shapes
+
+    def f(*values):
+        arrays = [np.asarray(v, dtype=float) for v in values]
+        shape = shape_of(*(a.shape for a in arrays))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = compiled.func(*arrays)
+        return np.array(np.broadcast_to(out, shape), dtype=float)
+
+    return f

@@ -1,6 +1,7 @@
 """Pareto frontiers of (real-only error, mixed error) pairs over a family of models.
 
-Figure 1 of the paper (THEORY.md §4) places every width ``m`` of a random-projections model at
+Figure 1 of the paper (docs/mathematics.md §4) places every width ``m`` of a random-projections
+model at
 the point ``(x, y)`` with ``x`` the test error when trained on real data only and ``y`` the test
 error when trained on the real/synthetic mix.  Both are to be minimised; the *Pareto frontier*
 is the set of points no other point beats on both axes at once.  A width on the frontier is a

@@ -1,6 +1,7 @@
 """Phase diagram of random projections: does a wider model amplify model collapse?
 
-The sign of ``∂ζ/∂ψ`` (ζ the model-collapse term of Theorem 2, THEORY.md §2, ``ψ = m/n`` the
+The sign of ``∂ζ/∂ψ`` (ζ the model-collapse term of Theorem 2, docs/mathematics.md §2, ``ψ = m/n``
+the
 width ratio) over a grid of ``(ψ, p2)`` tells where a bigger model *amplifies* collapse
 (``> 0``) and where it mitigates it (``< 0``).  The same for the total test error over
 ``(ψ, c²)``.

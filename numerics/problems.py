@@ -1,13 +1,13 @@
 """Problem files for ``modelcollapse predict``: parse, validate, evaluate predictions in batches.
 
 A *problem* is one JSON object describing a model, a data mix and a spectrum; its prediction is
-the deterministic equivalent of the test error (THEORY.md §1 for ``"ridge"``, §2 for
+the deterministic equivalent of the test error (docs/mathematics.md §1 for ``"ridge"``, §2 for
 ``"random_projection"``) split into bias B, variance V and the collapse term ζ.
 
 Input format
 ------------
 The input is one JSON object (one problem) or a JSON list of objects (problems ``0, 1, …`` in
-list order; a single object is problem 0).  Conventions are those of THEORY.md §0.
+list order; a single object is problem 0).  Conventions are those of docs/mathematics.md §0.
 
 The keys of a problem are generated from the declaration of its model
 (:data:`modelcollapse.numerics.models.MODELS`; :func:`schema` lists them):

@@ -1,7 +1,8 @@
 """High-precision (mpmath) reference for Theorem 2 (random projections), used to check float64.
 
 An independent route to the numbers of :func:`modelcollapse.numerics.rp_risk` (form
-``"corrected"``), following the nested definitions of THEORY.md §2 rather than the float path's
+``"corrected"``), following the nested definitions of docs/mathematics.md §2 rather than the float
+path's
 scalar θ equation and stabilised forms:
 
 * ``κ2(t)``, the positive root of ``κ2 − t d/m = κ2 df1(κ2)/m``, is the ridge fixed point with

@@ -1,6 +1,6 @@
 """Iterative mixing and recursive retraining: closed forms by SymPy against simulation.
 
-Tolerance (THEORY.md §5): 3·se + 2 %·|mc|; the finite-n bias of ridgeless least squares is
+Tolerance (docs/mathematics.md §5): 3·se + 2 %·|mc|; the finite-n bias of ridgeless least squares is
 d/(n−d−1) against d/(n−d), i.e. 1/(n−d−1) relative (≤ 1 % here).
 """
 

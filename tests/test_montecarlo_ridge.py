@@ -1,4 +1,4 @@
-"""The ridge Monte Carlo, checked without the theory (THEORY.md §0, §5).
+"""The ridge Monte Carlo, checked without the theory (docs/mathematics.md §0, §5).
 
 ``ridge_fit_errors`` computes, from one thin SVD, the Σ-weighted test error of ridge fits on a
 λ grid with the label noise integrated out.  Here every number is recomputed the direct way:

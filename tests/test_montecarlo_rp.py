@@ -1,4 +1,5 @@
-"""Theorem 2 against Monte Carlo of the finite random-projections model (THEORY.md §2, §5)."""
+"""Theorem 2 against Monte Carlo of the finite random-projections model (docs/mathematics.md §2,
+§5)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def test_theory_matches_monte_carlo(problem, seed):
 
 
 def _errata(d, n, widths, draws, seed):
-    """Fig. 4 setting (THEORY.md §4): Σ ∝ 1/j with tr Σ = 1, w1 ~ N(0, I/d), Δ = (c²/d)Σ^{-1},
+    """Fig. 4 setting (docs/mathematics.md §4): Σ ∝ 1/j with tr Σ = 1, w1 ~ N(0, I/d), Δ =
+    (c²/d)Σ^{-1},
     σ = 0.1, λ = 1e-8, p2 = 0.4, c² = 1."""
     s = _power_law(d)
     kw = dict(n=n, m=widths, p2=0.4, ridge=1e-8, noise_real=0.1, noise_synth=0.1,

@@ -298,8 +298,6 @@ def test_threshold_gives_infinity_with_a_note():
 
 
 def test_unconverged_problems_are_reported_not_raised(monkeypatch):
-    import dataclasses
-
     from modelcollapse.numerics.engine import SolverOptions
     from modelcollapse.numerics.models import MODELS
 
@@ -382,7 +380,7 @@ def test_rp_threshold_gives_infinity_with_a_note():
 
 
 def test_rp_wide_limit_recovers_ridge():
-    # THEORY.md §2: ψ = m/n → ∞ with λ_RP·d/m fixed recovers Theorem 1 at λ = λ_RP·d/m.
+    # docs/mathematics.md §2: ψ = m/n → ∞ with λ_RP·d/m fixed recovers Theorem 1 at λ = λ_RP·d/m.
     _rp_module()
     d, lam = 40, 0.5
     base = {"n": 30, "p2": 0.3, "noise_real": 0.2, "noise_synth": 0.4, "spectrum": [1.0] * d,

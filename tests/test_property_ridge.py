@@ -1,6 +1,7 @@
-"""Theorem 1 (``ridge_risk``) against the Monte Carlo (``simulate_ridge``), THEORY.md §1 and §5.
+"""Theorem 1 (``ridge_risk``) against the Monte Carlo (``simulate_ridge``), docs/mathematics.md §1
+and §5.
 
-Agreement criterion (THEORY.md §5), elementwise over the λ grid::
+Agreement criterion (docs/mathematics.md §5), elementwise over the λ grid::
 
     |theory − mc| ≤ 3·se + RTOL·scale,    RTOL = 0.03
 
@@ -73,7 +74,7 @@ def _roundoff_floor(problem: dict) -> float:
 
 
 def assert_agrees(theory: Risk, mc: MonteCarloResult, problem: dict, rtol: float = RTOL):
-    """THEORY.md §5 for every part and every λ; the message lists each failing point."""
+    """docs/mathematics.md §5 for every part and every λ; the message lists each failing point."""
     total = np.abs(mc.mean["test_error"])
     floor = _roundoff_floor(problem)
     failures = []
@@ -150,7 +151,7 @@ def test_sweep_all_regimes(problem, seed):
 
 
 def _isotropic_closed_form(phi, lam, p2, sigma1, sigma2, r2, c2, w1_dot_delta=None):
-    """THEORY.md §1 isotropic formulas, from the quadratic for κ (an independent route).
+    """docs/mathematics.md §1 isotropic formulas, from the quadratic for κ (an independent route).
 
     Random effects (``w1_dot_delta=None``) or fixed vectors with ``‖w1‖² = r2``,
     ``‖δ‖² = c2`` and ``w1ᵀδ = w1_dot_delta`` (cross term ``X``, Σ = I).
@@ -207,7 +208,7 @@ def test_regression_isotropic_ridge_fixed_correlated_teacher():
     # σ2 = 0.4; fixed teachers with ‖w1‖² = 1, ‖δ‖² = 0.6, w1ᵀδ = −0.3 (cross term X ≠ 0).
     # κ from κ² + (1 − φ − λ)κ − λ = 0 (κ = 0.64507905) and the isotropic Theorem 1 give
     # B = 0.1999375, V = 0.1561535, ζ = 0.0781997 (with X), E = 0.4342908; the effective-teacher
-    # form of THEORY.md §1, (1+u)κ²‖w̄‖²/(1+κ)² + σ_eff² u − 2p2κ w̄ᵀδ/(1+κ) + p2²c² with
+    # form of docs/mathematics.md §1, (1+u)κ²‖w̄‖²/(1+κ)² + σ_eff² u − 2p2κ w̄ᵀδ/(1+κ) + p2²c² with
     # w̄ = w1 + p2δ, σ_eff² = σ² + p1p2c², gives the same E = 0.43429077452488.
     d, n, p2 = 200, 320, 0.25
     rng = np.random.default_rng(5)
@@ -228,7 +229,7 @@ def test_regression_isotropic_ridge_fixed_correlated_teacher():
 def test_regression_power_law_mpmath():
     # Σ ∝ diag(1/j), tr Σ = 1, d = 240, n = 160 (φ = 1.5), λ = 1e-3, p2 = 0.25, σ1 = 0.5,
     # σ2 = 0.3, Γ = I (tr ΓΣ = 1), Δ = (c²/d) Σ^{-1} with c² = 0.5 (the paper's Fig. 2 choices).
-    # Reference values by mpmath at 40 digits, straight from THEORY.md §1:
+    # Reference values by mpmath at 40 digits, straight from docs/mathematics.md §1:
     #   import mpmath as mp; mp.mp.dps = 40
     #   d, n, n2, lam, s1, s2, c2 = 240, 160, 40, mp.mpf("1e-3"), mp.mpf("0.5"), mp.mpf("0.3"), 0.5
     #   H = mp.fsum(1 / mp.mpf(j) for j in range(1, d + 1))

@@ -1,7 +1,7 @@
 """rp_risk (float64) against the 50-digit mpmath reference for Theorem 2, and the reference itself.
 
 The reference (:mod:`modelcollapse.numerics.reference_rp`) solves the nested definitions of
-THEORY.md §2; here it is also checked against Definition 2 solved from scratch (a second
+docs/mathematics.md §2; here it is also checked against Definition 2 solved from scratch (a second
 high-precision route), against numerical derivatives of κ2(t), against ridge in the large-width
 limit and against the ridgeless closed forms.
 """
@@ -187,7 +187,8 @@ def test_large_width_limit_is_the_ridge_reference(fixed):
 
 
 def _definition2(s, gamma, delta, *, n, m, p2, ridge, noise_real, noise_synth, start):
-    """Definition 2 of THEORY.md §2 (errata applied) solved from scratch at the working precision.
+    """Definition 2 of docs/mathematics.md §2 (errata applied) solved from scratch at the working
+    precision.
 
     ``(e, τ)`` by Newton (analytic Jacobian) from ``start``; ``(u, ω)`` from their linear system.
     """
@@ -239,7 +240,8 @@ def _definition2(s, gamma, delta, *, n, m, p2, ridge, noise_real, noise_synth, s
     tp1 = mpmath.fsum(wj * sj * (p1 * sj + th) ** 2 / (sj + th) ** 2
                       for sj, wj in zip(s, del_w, strict=True))
     zeta = p2**2 * (1 + p1 * u) * tr(del_w, 3) + p2**2 * wp * tr(del_w, 2) + p2 * u * tp1
-    # Lemma 1 (closed forms given θ); THEORY.md prints θ² I22 in ω', the system gives θ² I12
+    # Lemma 1 (closed forms given θ); the transcription of Lemma 1 printed θ² I22 in ω'
+    # (docs/mathematics.md §2, erratum E3); the system gives θ² I12
     i12, i22 = tr(ones, 1) / d, tr(ones, 2) / d
     z = i22 * (gam - i22) + th**2 * i12**2
     den = gam - (d / n) * z - i22

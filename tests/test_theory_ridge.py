@@ -1,6 +1,7 @@
 """Theorem 1 in SymPy: spectral identities, the isotropic closed forms and the corollaries.
 
-References are the printed closed forms of THEORY.md §1 (typed here, independently of the code
+References are the printed closed forms of docs/mathematics.md §1 (typed here, independently of the
+code
 that derives them), compared symbolically or at random points to 1e-12.
 """
 
@@ -141,7 +142,8 @@ def test_corollary4_over_parametrised_ridgeless_bias_and_variance():
 
 
 def test_corollary4_zeta_printed_form_is_an_erratum():
-    """THEORY.md §1 prints ζ = (p2c²/φ²)(p2(φ−p2)/(φ−1) + (φ−p2)²) for φ > 1, λ → 0⁺.
+    """The transcription of Corollary 4 (docs/mathematics.md §1, erratum E1) prints ζ =
+    (p2c²/φ²)(p2(φ−p2)/(φ−1) + (φ−p2)²) for φ > 1, λ → 0⁺.
 
     Theorem 1 gives ζ = p2 c² (φ − p2)/(φ(φ − 1)).  They agree only at φ = 2 (or p2 ∈ {0, φ}).
     Monte Carlo (isotropic, d = 300, n = 100, p2 = 0.2, c² = 1, λ = 0, 400 draws, seed 3) gives

@@ -80,7 +80,8 @@ def test_lemma1_closed_forms():
     lem = rp.lemma1()
     assert sp.simplify(lem[u].subs(rep) - ph * z / den) == 0
     assert sp.simplify(lem[rp.omega_prime].subs(rep) - theta**2 * i12 / den) == 0
-    # THEORY.md prints θ² I22 in ω' — not what the (u, ω) system gives
+    # the transcription of Lemma 1 printed θ² I22 in ω' (docs/mathematics.md §2, erratum E3) — not
+    # what the (u, ω) system gives
     assert sp.simplify(lem[rp.omega_prime].subs(rep) - theta**2 * i22 / den) != 0
 
 
@@ -215,7 +216,8 @@ def test_isotropic_ridgeless_regions():
         ridge_iso[key] = val.subs(kappa, phi - 1)
     for key in ("bias", "variance", "zeta"):
         assert sp.simplify(sp.limit(over[key], psi, sp.oo) - ridge_iso[key]) == 0, key
-    # B and V also equal Corollary 4 as printed in THEORY.md §1; its ζ does not (see the report:
+    # B and V also equal Corollary 4 as printed (docs/mathematics.md §1); its ζ does not (see the
+    # report:
     # Theorem 1 and ridge Monte Carlo give c²p2(φ − p2)/(φ(φ − 1)))
     p1 = 1 - p2
     assert sp.simplify(ridge_iso["bias"] - r**2 * (1 - 1 / phi)) == 0

@@ -1,4 +1,4 @@
-"""Symbolic theory (SymPy): the single source of truth for every formula of THEORY.md."""
+"""Symbolic theory (SymPy): the single source of truth for every formula of docs/mathematics.md."""
 
 from . import random_projection, ridge, spectral, symbols
 

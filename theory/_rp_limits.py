@@ -1,4 +1,5 @@
-"""Derived consequences of Theorem 2: isotropic system, ridgeless limits, ψ → ∞ (THEORY.md §2).
+"""Derived consequences of Theorem 2: isotropic system, ridgeless limits, ψ → ∞
+(docs/mathematics.md §2).
 
 Private helpers of :mod:`modelcollapse.theory.random_projection` (re-exported there).
 """

@@ -1,4 +1,5 @@
-"""Iterative mixing and recursive retraining (THEORY.md §3 Corollary 3 and §6), solved by SymPy.
+"""Iterative mixing and recursive retraining (docs/mathematics.md §3 Corollary 3 and §6), solved by
+SymPy.
 
 **Iterative mixing** (after Ferbach et al. 2024).  The generator ``g_0 = w2`` has error
 ``E(0) = c0²``.  Step t + 1 fits ridgeless regression (φ = d/n < 1) on ``n1`` fresh real rows

@@ -1,4 +1,4 @@
-"""Theorem 2 (corrected): ridge on random projections ``f(x) = vᵀ S x`` (THEORY.md §2).
+"""Theorem 2 (corrected): ridge on random projections ``f(x) = vᵀ S x`` (docs/mathematics.md §2).
 
 ``S ∈ R^{m×d}`` has iid ``N(0, 1/d)`` entries and the penalty is ``λ‖v‖²``.  Every expression is a
 SymPy expression in :class:`~modelcollapse.theory.spectral.SpectralMoment` atoms at the shift
@@ -24,11 +24,12 @@ are written with ``g := t* κ2'(t*)`` (:data:`g`) and ``1 + u := 1/(1 − D/n)``
 
     u  = φz/(γ − φz − I22),   ω' = θ² I12/(γ − φz − I22),   z = I22(γ − I22) + θ² I12²
 
-(THEORY.md prints ``θ² I22`` in ω', which is not even dimensionally consistent; the linear system
+(the transcription of Lemma 1 printed ``θ² I22`` in ω' (docs/mathematics.md §2, erratum E3), which
+is not even dimensionally consistent; the linear system
 gives ``I12``.)  The two forms agree identically: ``1 + u`` is the same and ``ω' = (θ − g)(1 + u)``.
 
 ``form="printed"`` keeps arXiv v2 as printed: ζ's middle term with ``p2`` instead of ``p2²`` and
-V without the ``1/n`` (both rejected by Monte Carlo; THEORY.md §2, Errata).
+V without the ``1/n`` (both rejected by Monte Carlo; docs/mathematics.md §2, Errata).
 
 Examples
 --------

@@ -1,7 +1,8 @@
 """Theorem 1: the classical linear (ridge) model trained on a real/synthetic mixture.
 
 Everything here is a SymPy expression in the spectral functionals of
-:mod:`modelcollapse.theory.spectral` (THEORY.md §1).  With ``M_W(a, b) = tr W Σ^a (Σ + κ)^{-b}``:
+:mod:`modelcollapse.theory.spectral` (docs/mathematics.md §1).  With ``M_W(a, b) = tr W Σ^a (Σ +
+κ)^{-b}``:
 
 * fixed point (eq. 8):  ``κ − λ = κ df1(κ) / n``;
 * ``u = df2(κ) / (n − df2(κ))``, ``σ² = p1 σ1² + p2 σ2²``;
@@ -131,7 +132,7 @@ def test_error(teacher: Teacher = "random") -> sp.Expr:
 
 
 def effective_teacher_test_error(teacher: Teacher = "random") -> sp.Expr:
-    """The "effective teacher" reading of Theorem 1 (THEORY.md §1), an independent route.
+    """The "effective teacher" reading of Theorem 1 (docs/mathematics.md §1), an independent route.
 
     With ``w̄ = p1 w1 + p2 w2 = w1 + p2 δ`` and ``σ_eff² = σ² + p1 p2 c²``::
 

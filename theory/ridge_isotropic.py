@@ -1,4 +1,5 @@
-"""Theorem 1 in the isotropic case, and the corollaries SymPy derives from it (THEORY.md §1).
+"""Theorem 1 in the isotropic case, and the corollaries SymPy derives from it (docs/mathematics.md
+§1).
 
 Isotropic means ``Σ = I_d``, ``Γ = (r²/d) I`` and ``Δ = (c²/d) I`` (random effects), so every moment
 is ``M_W(a, b; κ) = tr W / (1 + κ)^b`` with ``tr I = d = φ n``, ``tr Γ = r²``, ``tr Δ = c²``.

@@ -1,6 +1,7 @@
 """Scalar spectral functionals of the covariance Σ — the vocabulary of every formula.
 
-All the deterministic equivalents of THEORY.md are rational functions of a handful of scalar
+All the deterministic equivalents of docs/mathematics.md are rational functions of a handful of
+scalar
 functionals of the spectrum of Σ, all of the form
 
 .. math::  M_W(a, b; t) = \\operatorname{tr} W \\Sigma^{a} (\\Sigma + t I)^{-b},
@@ -106,12 +107,13 @@ class SpectralMoment(sp.Function):
 
 
 def df1(t: sp.Expr) -> sp.Expr:
-    """First-order degrees of freedom ``df1(t) = tr Σ (Σ + t I)^{-1}`` (THEORY.md §0)."""
+    """First-order degrees of freedom ``df1(t) = tr Σ (Σ + t I)^{-1}`` (docs/mathematics.md §0)."""
     return SpectralMoment(IDENTITY, 1, 1, t)
 
 
 def df2(t: sp.Expr) -> sp.Expr:
-    """Second-order degrees of freedom ``df2(t) = tr Σ² (Σ + t I)^{-2}`` (THEORY.md §0)."""
+    """Second-order degrees of freedom ``df2(t) = tr Σ² (Σ + t I)^{-2}`` (docs/mathematics.md
+    §0)."""
     return SpectralMoment(IDENTITY, 2, 2, t)
 
 

@@ -125,7 +125,7 @@ def finite_size_check(
     nse : float
         The z bound.
     atol : float, optional
-        Absolute floor for exact zeros (default ``1e-12 ×`` the largest |theory| of the family).
+        Absolute floor for exact zeros (default ``1e-12 ×`` the family's largest ``|theory|``).
     theory : callable, optional
         ``theory(problem) -> result with the keys`` (default: the registered model's engine).
     """

@@ -128,10 +128,10 @@ def ridge_fit_errors_random(
         B = E‖(P − I) w1‖²_Σ = tr (P − I)Σ(P − I)Γ
         ζ = E‖V F Uᵀ M X δ‖²_Σ = Σ_ab f_a f_b (VᵀΣV)_ab (Uᵀ M U S VᵀΔV S UᵀMU)_ab
 
-    and the variance as in :func:`ridge_fit_errors` — the teachers' sampling noise (ζ per draw is a χ² with
-    few degrees of freedom when Δ is concentrated) leaves the Monte Carlo.  ``B`` is evaluated in
-    the form ``Σ (f s − 1)_a (f s − 1)_b (VᵀΣV)_ab (VᵀΓV)_ab`` plus the terms of the row-space
-    complement, without cancellation where the fit is nearly exact.
+    and the variance as in :func:`ridge_fit_errors` — the teachers' sampling noise (ζ per draw
+    is a χ² with few degrees of freedom when Δ is concentrated) leaves the Monte Carlo.  ``B``
+    is evaluated in the form ``Σ (f s − 1)_a (f s − 1)_b (VᵀΣV)_ab (VᵀΓV)_ab`` plus the terms of
+    the row-space complement, without cancellation where the fit is nearly exact.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for property tests of the ridge model (THEORY.md §0, §1, §5).
+"""Hypothesis strategies for property tests of the ridge model (docs/mathematics.md §0, §1, §5).
 
 Spectra, teachers and whole ridge problems, drawn so that a Monte Carlo at ``d ≈ 200–300``
 is meaningful: the interpolation threshold ``φ = d/n = 1`` is avoided (``|φ − 1| ≥ 0.3`` by
@@ -186,7 +186,7 @@ def random_effects(
     gamma_exponent: FloatSpec = (-1.0, 1.0),
     delta_exponent: FloatSpec = (-1.0, 1.0),
 ) -> dict[str, np.ndarray]:
-    """Random-effects teacher ``w1 ~ N(0, Γ)``, ``δ ~ N(0, Δ)`` (THEORY.md §0).
+    """Random-effects teacher ``w1 ~ N(0, Γ)``, ``δ ~ N(0, Δ)`` (docs/mathematics.md §0).
 
     ``Γ ∝ Σ^a`` and ``Δ ∝ Σ^b`` (diagonal in Σ's eigenbasis), normalised so that the signal
     power is ``tr ΓΣ = r²`` and the quality ``c² = tr ΔΣ``.  ``a = b = 0`` is the isotropic
@@ -236,7 +236,7 @@ def fixed_teachers(
     correlation: FloatSpec = (-1.0, 1.0),
     gamma_exponent: FloatSpec = (-1.0, 1.0),
 ) -> dict[str, np.ndarray]:
-    """Fixed teacher vectors ``w1`` (real) and ``w2 = w1 + δ`` (synthetic), THEORY.md §0.
+    """Fixed teacher vectors ``w1`` (real) and ``w2 = w1 + δ`` (synthetic), docs/mathematics.md §0.
 
     ``w1`` is one draw of ``N(0, Σ^a)`` rescaled to ``w1ᵀΣw1 = r²``; ``δ`` has Σ-norm ``c``
     and Σ-correlation ``ρ`` with ``w1``: ``δ = c (ρ ŵ1 + √(1−ρ²) ẑ)``, with ``ŵ1`` and ``ẑ``
@@ -303,7 +303,7 @@ def teachers(
     r2: FloatSpec = (0.25, 2.0),
     c2: FloatSpec = (0.0, 2.0),
 ) -> SearchStrategy[dict[str, np.ndarray]]:
-    """Either teacher description of THEORY.md §0, as keyword arguments of the ridge API.
+    """Either teacher description of docs/mathematics.md §0, as keyword arguments of the ridge API.
 
     Parameters
     ----------
@@ -399,7 +399,8 @@ def ridge_problems(
     r2: FloatSpec = (0.25, 2.0),
     c2: FloatSpec = (0.0, 2.0),
 ) -> dict[str, Any]:
-    """A ridge problem on a real/synthetic mixture, as keyword arguments (THEORY.md §0, §1).
+    """A ridge problem on a real/synthetic mixture, as keyword arguments (docs/mathematics.md §0,
+    §1).
 
     The dictionary is accepted unchanged by both :func:`modelcollapse.numerics.ridge_risk`
     (theory) and :func:`modelcollapse.verify.simulate_ridge` (Monte Carlo, which additionally

@@ -1,5 +1,5 @@
 """``modelcollapse reproduce``: the paper's figures with theory curves, Monte Carlo points, a
-phase diagram and a report (THEORY.md §4, §5).
+phase diagram and a report (docs/mathematics.md §4, §5).
 
 Examples
 --------

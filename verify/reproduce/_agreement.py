@@ -1,4 +1,5 @@
-"""One row of the agreement table: a Monte Carlo point against its theory value (THEORY.md §5)."""
+"""One row of the agreement table: a Monte Carlo point against its theory value
+(docs/mathematics.md §5)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .._result import MonteCarloResult
 
 __all__ = ["AgreementPoint", "compare", "NSE"]
 
-#: Standard errors allowed by THEORY.md §5.
+#: Standard errors allowed by docs/mathematics.md §5.
 NSE = 3.0
 
 

@@ -1,6 +1,7 @@
 """Sizes of a ``modelcollapse reproduce`` run: ``tiny`` (tests), ``quick`` (CI) and ``full``.
 
-Theory curves are always drawn at the paper's sizes (THEORY.md §4).  The Monte Carlo of the
+Theory curves are always drawn at the paper's sizes (docs/mathematics.md §4).  The Monte Carlo of
+the
 random-projections figures runs at ``d = rp_mc_d`` with ``n``, ``n1``, ``n2`` and the widths
 scaled by the same ratio ``rp_mc_d / 600`` (the proportionate limit keeps ``φ = d/n``,
 ``ψ = m/n`` and ``p2`` fixed); the table compares each Monte Carlo point with the theory *at the

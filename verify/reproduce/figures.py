@@ -1,4 +1,4 @@
-"""One function per figure of the paper (THEORY.md §4) plus the phase diagram.
+"""One function per figure of the paper (docs/mathematics.md §4) plus the phase diagram.
 
 Each function takes a :class:`~modelcollapse.verify.reproduce.Context` and returns a
 :class:`~modelcollapse.verify.reproduce.FigureOutput`: a matplotlib figure (Agg canvas, never a
@@ -34,7 +34,7 @@ __all__ = [
     "RIDGE_RTOL",
 ]
 
-#: Figure 3 grids (THEORY.md §4).
+#: Figure 3 grids (docs/mathematics.md §4).
 FIG3_C2 = (1.0, 0.1, 0.01)
 FIG3_P2 = (0.001, 0.01, 0.1, 0.5, 1.0)
 FIG3_NOISE = 1.0
@@ -73,7 +73,8 @@ def _is_whole(x: float) -> bool:
 def figure3(ctx: Context) -> FigureOutput:
     """Figure 3: test error of ridge against ``n`` (log–log) for several ``p2`` and ``c²``.
 
-    Classical linear model (THEORY.md §1), isotropic ``Σ = I_d`` with ``d = settings.ridge_d``,
+    Classical linear model (docs/mathematics.md §1), isotropic ``Σ = I_d`` with ``d =
+    settings.ridge_d``,
     ridgeless (λ → 0⁺), random effects ``Γ = I/d`` (``r² = 1``), ``Δ = (c²/d) I``, σ1 = σ2 = 1.
     The ``p2 = 0`` curve is the clean scaling law ``σ² φ/(1 − φ) ≈ σ² d/n``; every ``p2 > 0``
     curve flattens at the strong-model-collapse plateau ``p2² c²`` (dotted).
@@ -162,7 +163,7 @@ def _fig3_mc_ok(n: int, p2: float, d: int) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Random-projections figures (THEORY.md §2, §4)
+# Random-projections figures (docs/mathematics.md §2, §4)
 # --------------------------------------------------------------------------------------------
 
 RP_D, RP_N, RP_N2 = 600, 500, 200
@@ -181,7 +182,8 @@ THRESHOLD_GAP = 0.02
 def rp_rtol(d: int) -> float:
     """Relative allowance of the random-projections Monte Carlo: O(1/d) finite-size bias.
 
-    THEORY.md §5 gives 2–3 % at d ≈ 300 away from ψ = 1; we use ``max(0.03, 9/d)`` (3 % down to
+    docs/mathematics.md §5 gives 2–3 % at d ≈ 300 away from ψ = 1; we use ``max(0.03, 9/d)`` (3 %
+    down to
     d = 300, growing as 1/d below).
     """
     return max(0.03, 9.0 / d)

@@ -1,4 +1,5 @@
-"""Figures 9 and 10 of the paper (strategic mixing) and a generations figure (THEORY.md §3, §6).
+"""Figures 9 and 10 of the paper (strategic mixing) and a generations figure (docs/mathematics.md
+§3, §6).
 
 Same interface as :mod:`modelcollapse.verify.reproduce.figures`: each function takes a
 :class:`~modelcollapse.verify.reproduce.Context` and returns a
@@ -10,10 +11,10 @@ Same interface as :mod:`modelcollapse.verify.reproduce.figures`: each function t
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from modelcollapse.numerics.bridge import closed_form
 from modelcollapse.numerics.mixing import weighted_ridge_risk
 from modelcollapse.numerics.retraining import recursive_retraining_risk
 from modelcollapse.theory import iterative as it
@@ -36,7 +37,8 @@ __all__ = [
     "FIG10_C0",
 ]
 
-#: Fig. 9 panels (THEORY.md §4): (n1, d, n2 values).  c² and σ are not stated: c² = 0.1, σ = 1.
+#: Fig. 9 panels (docs/mathematics.md §4): (n1, d, n2 values).  c² and σ are not stated: c² = 0.1,
+#: σ = 1.
 FIG9_PANELS = ((1000, 500, (1000, 2000, 4000)), (10000, 100, (200, 1000, 10000)))
 FIG9_C2, FIG9_NOISE, FIG9_RIDGE = 0.1, 1.0, 1e-8
 #: Fig. 10: c0² grid, 5 iterations, p1 = p2 = 1/2; d = 100, n = 1000, σ = 1 (not stated).
@@ -77,8 +79,8 @@ def figure9(ctx: Context) -> FigureOutput:
     fig, axes = _new_figure(2)
     alphas = np.linspace(0.0, 1.0, 101)
     points, notes = [], []
-    printed = sp.lambdify([mixing_theory.alpha, p2, c, sigma1, sigma2, phi],
-                          mixing_theory.printed_corollary2())
+    printed = closed_form(mixing_theory.printed_corollary2(), mixing_theory.alpha, p2, c, sigma1,
+                          sigma2, phi)
     for ax, (n1, d, n2s) in zip(axes, FIG9_PANELS, strict=True):
         colors = ["tab:blue", "tab:orange", "tab:green"]
         for color, n2 in zip(colors, n2s, strict=True):
@@ -150,8 +152,8 @@ def figure10(ctx: Context) -> FigureOutput:
     ax = axes[0]
     ts = np.arange(steps + 1)
     vals = {phi: d / n, p2: 0.5, sigma1: FIG10_NOISE, sigma2: FIG10_NOISE}
-    exact = sp.lambdify([it.c0, it.step], it.mixing_recursion()["E_t"].subs(vals))
-    cor3 = sp.lambdify([it.c0, it.step], it.corollary3()["E_t"].subs(vals))
+    exact = closed_form(it.mixing_recursion()["E_t"].subs(vals), it.c0, it.step)
+    cor3 = closed_form(it.corollary3()["E_t"].subs(vals), it.c0, it.step)
     clean = FIG10_NOISE**2 * (d / n) / (1 - d / n)
     points = []
     colors = ["tab:blue", "tab:orange", "tab:green"]
@@ -209,8 +211,8 @@ def generations_figure(ctx: Context) -> FigureOutput:
     points = []
     draws = max(sz["draws"], 20)
     for color, t in zip(["tab:blue", "tab:orange", "tab:green"], GEN_T, strict=True):
-        f = sp.lambdify(it.generations, e_n.subs({phi: GEN_D / t, it.phi0: GEN_D / GEN_T0,
-                                                  it.sigma0: 1.0, sigma1: 1.0}))
+        f = closed_form(e_n.subs({phi: GEN_D / t, it.phi0: GEN_D / GEN_T0, it.sigma0: 1.0,
+                                  sigma1: 1.0}), it.generations)
         theory = np.array([float(f(k)) for k in ns])
         ax.plot(ns, theory, color=color, label=f"T = {t}")
         params = dict(figure="generations", d=GEN_D, t0=GEN_T0, t=t, n=GEN_N, draws=draws)
