@@ -23,7 +23,8 @@ def _parse(argv):
     p.add_argument("--reps", type=int, default=None, help="repetitions per timing (min is kept)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (default 1)")
     p.add_argument(
-        "--only", choices=["ridge", "rp", "montecarlo", "reproduce"], action="append",
+        "--only", choices=["ridge", "rp", "montecarlo", "distributed", "reproduce"],
+        action="append",
         help="run only these sections (repeatable)",
     )
     return p.parse_args(argv)
@@ -53,6 +54,7 @@ def main(argv=None) -> int:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # must precede the first NumPy import
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_distributed
     import bench_montecarlo
     import bench_reproduce
     import bench_rp
@@ -60,7 +62,8 @@ def main(argv=None) -> int:
 
     quick = args.quick
     reps = args.reps or (2 if quick else 3)
-    sections = args.only or ["ridge", "rp", "montecarlo", "reproduce"]
+    sections = args.only or ["ridge", "rp", "montecarlo", "distributed"] + (
+        [] if quick else ["reproduce"])
     rows = []
     if "ridge" in sections:
         shape = (5, 4, 5) if quick else (25, 20, 20)
@@ -76,6 +79,9 @@ def main(argv=None) -> int:
     if "montecarlo" in sections:
         size = 200 if quick else 1000
         rows += bench_montecarlo.run_montecarlo(n=size, d=size, reps=reps)[0]
+    if "distributed" in sections:
+        rows += bench_distributed.run_distributed(d=150 if quick else 300, runs=4 if quick else 8,
+                                                  reps=1 if quick else 2)[0]
     if "reproduce" in sections:
         rows += bench_reproduce.run_reproduce()[0]
     print(f"modelcollapse benchmarks ({'quick' if quick else 'full'}; BLAS threads "

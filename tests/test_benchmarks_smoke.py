@@ -69,7 +69,7 @@ def test_run_rp_theory_tiny():
 
 def test_run_montecarlo_tiny():
     rows, checks = bench_montecarlo.run_montecarlo(n=40, d=30, n_ridges=5, reps=1)
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert checks["bias"] < 1e-9 and checks["zeta"] < 1e-8
     assert checks["peak_toolkit_bytes"] > 0
 

@@ -394,6 +394,66 @@ def _pl_scaling():
             "ell_opt": sched["ell_opt"]}
 
 
+_PL_SHIFT = ("; shift s_j E[δ_j²] = A_Δ j^(-(1+2r_Δβ)), A_Δ = c²/ζ(1+2r_Δβ); 0 < r < r_Δ < 1/2; "
+             "p2 > 0")
+
+
+@register("power-law-mixed-risk",
+          "E_test with p2 > 0: the floor p2²c², σ_eff² = σ² + p1p2c², and the shift's gain",
+          _PL + _PL_SHIFT + "; n^(-β) ≪ κ ≪ 1",
+          labels={"E_asymptotic": r"E_{\mathrm{test}}", "sigma_eff_sq": r"\sigma_{\mathrm{eff}}^2"})
+def _pl_mixed_risk():
+    return {"E_asymptotic": pl.risk_asymptotic_mixed(), "sigma_eff_sq": pl.effective_noise()}
+
+
+@register("power-law-shift-gain", "c² − tr ΔΣ³(Σ+κ)^-2 ≈ A_Δ C_D κ^(2r_Δ)", _PL + _PL_SHIFT,
+          labels={"D_Delta": r"c^2 - \operatorname{tr}\Delta\Sigma^3(\Sigma+\kappa)^{-2}"})
+def _pl_shift_gain():
+    return {"D_Delta": pl.shift_gain_asymptotic()["expr"]}
+
+
+@register("power-law-mixed-optimal",
+          "Tuned λ with synthetic data: κ*, λ*, and E* − p2²c² ∝ n^(-2rβ/(2rβ+1))", _PL + _PL_SHIFT,
+          labels={"kappa_opt": r"\kappa^*", "lambda_opt": r"\lambda^*",
+                  "decay_opt": r"E^* - p_2^2 c^2", "exponent": r"\text{exponent}"})
+def _pl_mixed_optimal():
+    out = pl.optimal_ridge_mixed()
+    return {k: out[k] for k in ("kappa_opt", "lambda_opt", "decay_opt", "exponent")}
+
+
+@register("power-law-mixed-schedule",
+          "λ = n^(-ℓ) with synthetic data: approach to the floor at rate min(2rℓ, 1 − ℓ/β)",
+          _PL + _PL_SHIFT, labels={"exponent": r"\text{exponent}", "ell_opt": r"\ell^*"})
+def _pl_mixed_schedule():
+    out = pl.schedule_rate_mixed()
+    return {"exponent": out["exponent"], "ell_opt": out["ell_opt"]}
+
+
+def _powers(expr: sp.Expr) -> sp.Expr:
+    """``exp(k log x)`` → ``x**k`` (SymPy's solve leaves power laws in that form)."""
+
+    def as_power(e):
+        arg = sp.logcombine(e.args[0], force=True)
+        logs = [a for a in sp.Mul.make_args(arg) if isinstance(a, sp.log)]
+        if len(logs) != 1:
+            return sp.exp(arg)
+        return sp.Pow(logs[0].args[0], sp.Mul(*(a for a in sp.Mul.make_args(arg)
+                                                 if a is not logs[0])))
+
+    out = sp.powdenest(expr.replace(lambda e: isinstance(e, sp.exp), as_power), force=True)
+    return sp.powsimp(out, force=True)
+
+
+@register("power-law-collapse-onset",
+          "Collapse-onset sample size n*: where the decaying part of E_test meets p2²c²",
+          _PL + _PL_SHIFT,
+          labels={"n_star_tuned": r"n^*_{\text{tuned}}",
+                  "n_star_schedule": r"n^*_{\lambda = n^{-\ell}}"})
+def _pl_collapse_onset():
+    out = pl.collapse_onset()
+    return {"n_star_tuned": _powers(out["tuned"]), "n_star_schedule": _powers(out["schedule"])}
+
+
 @register("power-law-plateau", "With p2 > 0 the error tends to p2² c², whatever the spectrum",
           "any spectrum; κ → 0 and u → 0 (n → ∞ with λ → 0 slower than n^(-β))",
           labels={"E_limit": r"\lim E_{\mathrm{test}}"})

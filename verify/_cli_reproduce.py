@@ -38,11 +38,20 @@ def register(sub) -> None:
                    "network, ngram; realdata = the last three (default: all)")
     p.add_argument("--seed", type=int, default=0, help="job seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="Monte Carlo on a local Dask cluster of N worker processes (1: in "
+                       "this process; default: one per core, in process for --mode tiny)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Monte Carlo on the existing Dask cluster at ADDRESS "
+                       "(e.g. tcp://10.0.0.5:8786); the numbers do not depend on where they run")
     p.set_defaults(func=run)
 
 
 def argparse_help_mode() -> str:
     return "run size: tiny (tests), quick (= --quick) or full (default)"
+
+
 def _writable_folder(path: Path, option: str) -> None:
     """Create ``path`` if needed and prove it writable by making and removing a file in it."""
     try:
@@ -98,12 +107,21 @@ def run(args) -> int:
         raise UsageError(f"--figures: {str(exc).removeprefix('figures: ')}") from None
     if args.seed < 0:
         raise UsageError(f"--seed: must be ≥ 0, got {args.seed}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers: must be ≥ 1, got {args.workers}")
     out = check_out(args.out, use_cache=not args.no_cache)
+    workers = args.workers if args.workers is not None else (1 if mode == "tiny" else None)
 
     from .reproduce.job import reproduce
 
-    res = reproduce(out, mode=mode, figures=figures, seed=args.seed,
-                    use_cache=not args.no_cache, progress=not args.no_progress)
+    try:
+        res = reproduce(out, mode=mode, figures=figures, seed=args.seed,
+                        use_cache=not args.no_cache, progress=not args.no_progress,
+                        workers=workers, scheduler=args.scheduler)
+    except ValueError as exc:
+        if str(exc).startswith("scheduler:"):
+            raise UsageError(f"--{exc}") from None
+        raise
     print(f"wrote {len(res.files)} files to {res.out} in {res.wall_time:.1f} s; {res.summary}")
     bad = [p for p in res.points if not p.agree]
     for p in bad[:10]:

@@ -60,7 +60,7 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    from . import _cli_derive, _cli_predict, _cli_reproduce
+    from . import _cli_derive, _cli_predict, _cli_reproduce, _cli_simulate
 
     parser = _Parser(
         prog="modelcollapse",
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (_cli_predict, _cli_reproduce, _cli_derive):
+    for module in (_cli_predict, _cli_simulate, _cli_reproduce, _cli_derive):
         module.register(sub)
     return parser
 

@@ -21,6 +21,7 @@ import numpy as np
 from modelcollapse.numerics._validate import check_array
 
 from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
+from ._linalg import gram
 from ._result import MonteCarloResult
 from .engine import run_monte_carlo
 
@@ -81,14 +82,14 @@ def ridge_fit_errors(
     # ŵ − w1 = Vᵀc − q in the row space V (rows of vt) and its complement: c = f∘(Uᵀy) − V w1,
     # q = w1 − VᵀV w1; so ‖ŵ − w1‖²_Σ = cᵀ G c − 2 cᵀ V Σ q + qᵀ Σ q with G = V Σ Vᵀ (r × r).
     # Nothing of size (λ grid) × d is formed: memory O(r² + chunk·r).
-    g = (vt * spectrum) @ vt.T
+    g = gram(vt, spectrum)
     b_sig = u_mat.T @ y_signal
     v_w1 = vt @ w1
     q = w1 - vt.T @ v_w1
     q_cross = (vt * spectrum) @ q
     q_norm = float(q @ (spectrum * q))
     # E_ε ‖A ε‖²_Σ = Σ_ab f_a f_b (Vᵀ Σ V)_ab (Uᵀ D U)_ab
-    k = g * ((u_mat.T * noise_var_rows) @ u_mat)
+    k = g * gram(u_mat.T, noise_var_rows)
     out = {key: np.empty(lam.size) for key in ("test_error", "bias", "variance", "zeta")}
     rows = max(1, _CHUNK_ELEMENTS // max(sv.size, 1))
     for lo in range(0, lam.size, rows):
@@ -150,16 +151,15 @@ def ridge_fit_errors_random(
     u_mat, sv, vt = u_mat[:, keep], sv[keep], vt[keep]
     lam = np.asarray(ridges, dtype=float)
     sv2 = sv**2
-    g = (vt * spectrum) @ vt.T  # VᵀΣV
-    h_gamma = (vt * gamma) @ vt.T  # VᵀΓV
-    c = (vt * (spectrum * gamma)) @ vt.T  # VᵀΣΓV
-    gh = g @ h_gamma
-    cross = np.diag(c) - np.diag(gh)  # diag Vᵀ Σ P⊥ Γ V
-    outside = float(spectrum @ gamma) - 2 * np.trace(c) + np.trace(gh)  # tr P⊥ΣP⊥Γ
-    b_syn = u_mat[n1:].T @ u_mat[n1:]  # Uᵀ M U
-    bs = b_syn * sv  # Uᵀ M U S
-    k_delta = bs @ ((vt * delta) @ vt.T) @ bs.T
-    k_noise = (u_mat.T * noise_var_rows) @ u_mat
+    g = gram(vt, spectrum)  # VᵀΣV
+    h_gamma = gram(vt, gamma)  # VᵀΓV
+    c_diag = (vt**2) @ (spectrum * gamma)  # diag VᵀΣΓV
+    gh_diag = (g * h_gamma).sum(axis=1)  # diag VᵀΣV VᵀΓV (both symmetric)
+    cross = c_diag - gh_diag  # diag Vᵀ Σ P⊥ Γ V
+    outside = float(spectrum @ gamma) - 2 * c_diag.sum() + gh_diag.sum()  # tr P⊥ΣP⊥Γ
+    # Uᵀ M U S Vᵀ = Uᵀ M X: the synthetic rows' part of the design in the fit's basis
+    k_delta = gram(u_mat[n1:].T @ x[n1:], delta)
+    k_noise = gram(u_mat.T, noise_var_rows)
     gg, gk, gn = g * h_gamma, g * k_delta, g * k_noise
     out = {key: np.empty(lam.size) for key in ("test_error", "bias", "variance", "zeta")}
     rows = max(1, _CHUNK_ELEMENTS // max(sv.size, 1))
@@ -193,6 +193,7 @@ def simulate_ridge(
     draws: int = 50,
     seed: int = 0,
     progress: bool | None = None,
+    client=None,
 ) -> MonteCarloResult:
     """Simulate ridge trained on ``n1 = n − round(p2 n)`` real and ``round(p2 n)`` synthetic rows.
 
@@ -221,6 +222,10 @@ def simulate_ridge(
         bit-identical result.
     progress : bool or None
         Show a progress bar (default: when run interactively).
+    client : distributed.Client, optional
+        Run the draws on a Dask cluster (default: the one set by
+        :func:`~modelcollapse.verify.engine.use_client`, else in process); the result is the
+        same, bit for bit.
 
     Returns
     -------
@@ -274,4 +279,4 @@ def simulate_ridge(
     coords = dict(n=float(n_int), p2=n2 / n_int, ridge=lam, noise_real=s1, noise_synth=s2)
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params, model="ridge",
                            coords={k: np.broadcast_to(v, lam.shape) for k, v in coords.items()},
-                           progress=progress, desc="ridge Monte Carlo")
+                           progress=progress, client=client, desc="ridge Monte Carlo")

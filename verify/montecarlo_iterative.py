@@ -33,6 +33,7 @@ def simulate_iterative_mixing(
     draws: int = 50,
     seed: int = 0,
     progress: bool | None = None,
+    client=None,
 ) -> MonteCarloResult:
     """``E(t) = ‖g_t − w1‖²`` for t = 0 … steps, where ``g_{t+1}`` is least squares on
     ``n − round(p2 n)`` fresh real rows and ``round(p2 n)`` fresh rows labelled by ``g_t``.
@@ -89,7 +90,7 @@ def simulate_iterative_mixing(
     # only the last step's noise is integrated; earlier steps carry sampled noise
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
                            coords={"step": np.arange(steps + 1)}, progress=progress,
-                           desc="iterative mixing")
+                           client=client, desc="iterative mixing")
 
 
 def simulate_recursive_retraining(
@@ -106,6 +107,7 @@ def simulate_recursive_retraining(
     draws: int = 50,
     seed: int = 0,
     progress: bool | None = None,
+    client=None,
 ) -> MonteCarloResult:
     """Downstream ridge error after N = 0 … ``generations`` generations of OLS relabelling.
 
@@ -135,6 +137,8 @@ def simulate_recursive_retraining(
         Diagonal of Γ = cov(w) (default ``1/d``).
     draws, seed, progress
         Number of draws, seed, progress bar.
+    client : distributed.Client, optional
+        Run the draws on a Dask cluster (see :func:`~modelcollapse.verify.simulate_ridge`).
 
     Returns
     -------
@@ -203,4 +207,4 @@ def simulate_recursive_retraining(
               for k, v in coords.items()}
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
                            model="recursive_retraining", coords=coords, progress=progress,
-                           desc="retraining")
+                           client=client, desc="retraining")

@@ -36,6 +36,7 @@ def simulate_weighted_ridge(
     draws: int = 50,
     seed: int = 0,
     progress: bool | None = None,
+    client=None,
 ) -> MonteCarloResult:
     """Simulate ridge with loss ``((1−α)/n1)Σ_real + (α/n2)Σ_synth + λ‖w‖²``.
 
@@ -95,4 +96,4 @@ def simulate_weighted_ridge(
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
                            model="weighted_ridge",
                            coords={k: np.broadcast_to(v, lam.shape) for k, v in coords.items()},
-                           progress=progress, desc="weighted mixing")
+                           progress=progress, client=client, desc="weighted mixing")

@@ -18,6 +18,7 @@ import numpy as np
 from modelcollapse.numerics._validate import check_array
 
 from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
+from ._linalg import gram
 from ._result import MonteCarloResult
 from .engine import run_monte_carlo
 
@@ -98,8 +99,8 @@ def rp_fit_errors(
         g_diag = (back**2 * spectrum).sum(axis=1)
         variance = float(noise_var_rows[0] * (filt**2 * g_diag).sum()) if n else 0.0
     else:
-        g = (back * spectrum) @ back.T
-        h = (u_mat.T * noise_var_rows) @ u_mat
+        g = gram(back, spectrum)
+        h = gram(u_mat.T, noise_var_rows)
         variance = float(filt @ (g * h) @ filt)
     return {"test_error": err + variance, "bias": bias, "variance": variance, "zeta": err - bias}
 
@@ -139,14 +140,14 @@ def rp_fit_errors_random(
     u_mat, sv, vt = _thin_svd(z)
     filt = sv / (sv**2 + n * ridge)
     back = vt @ s_mat  # W, shape (r, d)
-    g = (back * spectrum) @ back.T  # W Σ Wᵀ
+    g = gram(back, spectrum)  # W Σ Wᵀ
     c = u_mat.T @ x  # C
     c_m = u_mat[n1:].T @ x[n1:]  # C_M
-    quad = g * ((c * gamma) @ c.T)
+    quad = g * gram(c, gamma)
     cross = (c * back * (gamma * spectrum)).sum(axis=1)
     bias = float(filt @ quad @ filt - 2 * filt @ cross + spectrum @ gamma)
-    zeta = float(filt @ (g * ((c_m * delta) @ c_m.T)) @ filt)
-    h = (u_mat.T * noise_var_rows) @ u_mat
+    zeta = float(filt @ (g * gram(c_m, delta)) @ filt)
+    h = gram(u_mat.T, noise_var_rows)
     variance = float(filt @ (g * h) @ filt)
     return {"test_error": bias + variance + zeta, "bias": bias, "variance": variance,
             "zeta": zeta}
@@ -168,6 +169,7 @@ def simulate_rp(
     draws: int = 20,
     seed: int = 0,
     progress: bool | None = None,
+    client=None,
 ) -> MonteCarloResult:
     """Simulate ridge on random projections for a grid of widths ``m``.
 
@@ -196,6 +198,10 @@ def simulate_rp(
         bit-identical result.
     progress : bool or None
         Show a progress bar (default: when run interactively).
+    client : distributed.Client, optional
+        Run the draws on a Dask cluster (default: the one set by
+        :func:`~modelcollapse.verify.engine.use_client`, else in process); the result is the
+        same, bit for bit.
 
     Returns
     -------
@@ -271,4 +277,4 @@ def simulate_rp(
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,
                            model="random_projection",
                            coords={k: np.broadcast_to(v, widths.shape) for k, v in coords.items()},
-                           progress=progress, desc="random-projections Monte Carlo")
+                           progress=progress, client=client, desc="random-projections Monte Carlo")

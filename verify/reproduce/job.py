@@ -100,12 +100,28 @@ def reproduce(
     use_cache: bool = True,
     cache_dir=None,
     progress: bool = True,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> ReproduceResult:
     """Reproduce the chosen figures into the folder ``out``.
 
     Writes ``figN.png``/``figN.pdf`` (and ``phase.*``), ``report.md``, ``agreement.csv`` and
     ``agreement.json``; the Monte Carlo cache lives in ``out/.mc-cache`` unless ``cache_dir``.
+    The Monte Carlo draws run in process (``workers=1``), on a local Dask cluster of ``workers``
+    processes (None: one per core), or on the Dask scheduler at ``scheduler``; the numbers are
+    the same, bit for bit.  BLAS runs single-threaded in every process
+    (:func:`~modelcollapse.verify.engine.blas_threads`).
     """
+    from ..cluster import connect
+    from ..engine import thread_limit, use_client
+
+    with connect(workers=workers, scheduler=scheduler) as client, use_client(client), \
+            thread_limit():
+        return _reproduce(out, mode=mode, figures=figures, seed=seed, use_cache=use_cache,
+                          cache_dir=cache_dir, progress=progress)
+
+
+def _reproduce(out, *, mode, figures, seed, use_cache, cache_dir, progress) -> ReproduceResult:
     settings = settings_for(mode)
     chosen = parse_figures(None) if figures is None else list(figures)
     for f in chosen:

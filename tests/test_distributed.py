@@ -1,0 +1,133 @@
+"""The Monte Carlo on real Dask clusters (127.0.0.1, scheduler and worker processes started here).
+
+* the same numbers, bit for bit, in process, on 1 and 2 local workers and on an external scheduler
+  with its own worker processes;
+* a worker killed (SIGKILL) mid-run loses no draws: the result is identical to an undisturbed run;
+* ``modelcollapse simulate --workers 2`` prints what the in-process run prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from modelcollapse.verify import simulate_ridge, simulate_rp  # noqa: E402
+from modelcollapse.verify.cluster import connect, local_cluster  # noqa: E402
+from modelcollapse.verify.engine import use_client  # noqa: E402
+
+D = 120
+S = 1 / np.arange(1, D + 1)
+S /= S.sum()
+RIDGE_KW = dict(n=180, p2=0.3, ridge=[1e-3, 1e-1], noise_real=0.5, noise_synth=0.5,
+                gamma=np.full(D, 1 / D), delta=0.5 / D / S, draws=16, seed=7)
+RP_KW = dict(n=150, m=[40, 300], p2=0.3, ridge=1e-2, noise_real=0.5, noise_synth=0.5,
+             w_real=np.cos(np.arange(D)) / np.sqrt(D), w_synth=np.sin(np.arange(D)) / np.sqrt(D),
+             draws=12, seed=3)
+
+
+def _same(a, b) -> bool:
+    return a.draws.keys() == b.draws.keys() and all(
+        np.array_equal(a.draws[k], b.draws[k]) for k in a.draws)
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    return simulate_ridge(S, **RIDGE_KW), simulate_rp(S, **RP_KW)
+
+
+def test_one_and_two_local_workers_give_the_same_numbers(in_process):
+    ridge, rp = in_process
+    for workers in (1, 2):
+        cluster = local_cluster(workers)
+        client = distributed.Client(cluster, set_as_default=False)
+        try:
+            assert len(client.scheduler_info()["workers"]) == workers
+            with use_client(client):
+                assert _same(simulate_ridge(S, **RIDGE_KW), ridge)
+            assert _same(simulate_rp(S, client=client, **RP_KW), rp)
+        finally:
+            client.close()
+            cluster.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_external_scheduler_gives_the_same_numbers(in_process):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    try:
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker",
+                                       address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=env))
+        deadline = time.monotonic() + 60
+        with connect(scheduler=address) as client:
+            while len(client.scheduler_info()["workers"]) < 2:
+                assert time.monotonic() < deadline, "the external workers did not start"
+                time.sleep(0.2)
+            ridge, rp = in_process
+            with use_client(client):
+                assert _same(simulate_ridge(S, **RIDGE_KW), ridge)
+                assert _same(simulate_rp(S, **RP_KW), rp)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+
+
+def test_a_killed_worker_changes_nothing():
+    kw = dict(RIDGE_KW, draws=48, seed=11)
+    d = 400
+    s = 1 / np.arange(1, d + 1)
+    kw.update(n=600, gamma=np.full(d, 1 / d), delta=0.5 / d / (s / s.sum()))
+    reference = simulate_ridge(s / s.sum(), **kw)
+    cluster = local_cluster(2)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        pids = client.run(os.getpid)
+        victim = next(iter(pids.values()))
+        killer = threading.Timer(1.0, os.kill, args=(victim, signal.SIGKILL))
+        killer.start()
+        result = simulate_ridge(s / s.sum(), client=client, **kw)
+        killer.join()
+        assert victim not in client.run(os.getpid).values(), "the worker was not killed"
+        assert _same(result, reference)
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_cli_simulate_on_workers_prints_the_in_process_numbers(tmp_path):
+    problem = {"model": "ridge", "n": 180, "p2": 0.3, "ridge": 0.01, "noise_real": 0.5,
+               "noise_synth": 0.5, "spectrum": S.tolist(), "gamma": [1 / D] * D,
+               "delta": (0.5 / D / S).tolist(), "draws": 12, "seed": 4}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(problem))
+    outs = []
+    for extra in ([], ["--workers", "2"]):
+        done = subprocess.run([sys.executable, "-m", "modelcollapse", "simulate", "--json",
+                               *extra, str(path)], capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, 1), done.stderr
+        outs.append(json.loads(done.stdout))
+    assert outs[0] == outs[1]
+    assert set(outs[0]["quantities"]) == {"test_error", "bias", "variance", "zeta"}

@@ -1,0 +1,87 @@
+"""Dask clusters for the Monte Carlo: a local one sized to the machine, or an existing scheduler.
+
+:func:`connect` returns a :class:`distributed.Client` (and closes what it started when the block
+ends); :func:`modelcollapse.verify.engine.use_client` makes every simulator in the block run its
+draws there.  Local workers are processes on 127.0.0.1 with one thread each (BLAS single-threaded
+in each: one worker per core beats threads fighting over the cores).
+
+Examples
+--------
+>>> from modelcollapse.verify.cluster import connect, default_workers
+>>> default_workers() >= 1
+True
+>>> with connect(workers=1) as client:       # in process: no cluster is started
+...     client is None
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["connect", "default_workers", "local_cluster"]
+
+
+def default_workers() -> int:
+    """Worker processes of the embedded default: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def local_cluster(workers: int):
+    """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes on 127.0.0.1."""
+    from distributed import LocalCluster
+
+    env = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                        env=env)
+
+
+@contextmanager
+def connect(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A client for the Monte Carlo, or None for the in-process loop.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local worker processes (default :func:`default_workers`); 1 means in process (no cluster).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (e.g. ``tcp://10.0.0.5:8786``); ``workers`` is then
+        ignored.
+    """
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not scheduler.strip():
+            raise ValueError("scheduler: expected an address such as 'tcp://host:8786'")
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler: cannot connect to {scheduler!r}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: expected a whole number ≥ 1, got {workers!r}")
+    if workers == 1:
+        yield None
+        return
+    from distributed import Client
+
+    cluster = local_cluster(workers)
+    client = Client(cluster, set_as_default=False)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
