@@ -23,7 +23,7 @@ def _parse(argv):
     p.add_argument("--reps", type=int, default=None, help="repetitions per timing (min is kept)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (default 1)")
     p.add_argument(
-        "--only", choices=["ridge", "rp", "montecarlo", "distributed", "reproduce"],
+        "--only", choices=["ridge", "rp", "analytic", "montecarlo", "distributed", "reproduce"],
         action="append",
         help="run only these sections (repeatable)",
     )
@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # must precede the first NumPy import
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_analytic
     import bench_distributed
     import bench_montecarlo
     import bench_reproduce
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
 
     quick = args.quick
     reps = args.reps or (2 if quick else 3)
-    sections = args.only or ["ridge", "rp", "montecarlo", "distributed"] + (
+    sections = args.only or ["ridge", "rp", "analytic", "montecarlo", "distributed"] + (
         [] if quick else ["reproduce"])
     rows = []
     if "ridge" in sections:
@@ -76,6 +77,9 @@ def main(argv=None) -> int:
             d=200 if quick else 1000, n=100.0 if quick else 500.0, shape=shape,
             subset=10 if quick else 100, reps=reps,
         )[0]
+    if "analytic" in sections:
+        rows += bench_analytic.run_analytic(d=10**5 if quick else 10**6,
+                                            points=20 if quick else 100, reps=1 if quick else 2)[0]
     if "montecarlo" in sections:
         size = 200 if quick else 1000
         rows += bench_montecarlo.run_montecarlo(n=size, d=size, reps=reps)[0]

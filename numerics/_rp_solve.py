@@ -37,7 +37,12 @@ from modelcollapse.theory.symbols import theta as theta_sym
 from ._compile import CompiledExpression, compile_expression, evaluate_moments
 from ._moments import SpectrumBatch
 from ._rootfind import bracketed_log_newton
-from .kappa import solve_kappa
+from .kappa import KappaResult, solve_kappa_batch
+
+
+def _rows(batch, rows: np.ndarray):
+    """The spectra of ``rows`` (the batch itself when it is shared)."""
+    return batch if batch.shared else SpectrumBatch(batch.s[rows])
 
 __all__ = ["ThetaResult", "solve_theta", "solve_theta_nested"]
 
@@ -151,8 +156,6 @@ def solve_theta(
     f = _compiled()
     d = batch.d
     size = lam.shape[0]
-    s_rows = None if batch.shared else batch.s
-    eig = batch.s[0] if batch.shared else s_rows
     trace = np.broadcast_to(batch.trace, (size,))
     theta = np.zeros(size)
     iterations = np.zeros(size, dtype=np.int64)
@@ -163,11 +166,11 @@ def solve_theta(
     ridgeless = lam == 0
     if ridgeless.any():
         r = np.flatnonzero(ridgeless)
-        kres = solve_kappa(eig if batch.shared else eig[r], 0.0, small[r])
-        theta[r] = kres.kappa
-        iterations[r] = kres.iterations
-        residual[r] = kres.residual
-        status[r] = np.where(kres.status == 1, 0, kres.status)
+        k_r, _, it_r, res_r, st_r = solve_kappa_batch(_rows(batch, r), np.zeros(r.size), small[r])
+        theta[r] = k_r
+        iterations[r] = it_r
+        residual[r] = res_r
+        status[r] = np.where(st_r == 1, 0, st_r)
         threshold = np.minimum(m[r], d) == n[r]
         status[r[threshold]] = 1
         theta[r[threshold & (d <= n[r])]] = 0.0
@@ -175,8 +178,8 @@ def solve_theta(
     pos = np.flatnonzero(~ridgeless)
     if pos.size:
         lam_p, n_p, m_p, small_p = lam[pos], n[pos], m[pos], small[pos]
-        kres = solve_kappa(eig if batch.shared else eig[pos], lam_p * d / m_p, small_p)
-        lo = np.where(kres.converged, kres.kappa, lam_p * d / m_p)
+        k_p, conv_p, it_p, _, _ = solve_kappa_batch(_rows(batch, pos), lam_p * d / m_p, small_p)
+        lo = np.where(conv_p, k_p, lam_p * d / m_p)
         hi = lam_p * d / m_p + trace[pos] / m_p + trace[pos] / n_p
         lo = np.minimum(lo, hi)
         under = m_p <= n_p
@@ -195,7 +198,7 @@ def solve_theta(
         out = bracketed_log_newton(fun, lo, hi, x0=lo, xtol=xtol,
                                    ftol=2e-15, maxiter=maxiter)
         theta[pos] = out.x
-        iterations[pos] = out.iterations + kres.iterations
+        iterations[pos] = out.iterations + it_p
         status[pos] = out.status
         h, _ = fun(out.x, np.arange(pos.size))
         residual[pos] = np.abs(h)
@@ -239,15 +242,14 @@ def solve_theta_nested(
     f = _compiled()
     d = batch.d
     size = lam.shape[0]
-    eig = batch.s[0] if batch.shared else batch.s
     trace = np.broadcast_to(batch.trace, (size,))
     inner_iters = np.zeros(size, dtype=np.int64)
 
     def kappa2(tt: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        kres = solve_kappa(eig if batch.shared else eig[rows], tt * d / m[rows], m[rows])
-        kres.raise_if_unconverged()
-        inner_iters[rows] += kres.iterations
-        return kres.kappa
+        k2, conv, its, res, st = solve_kappa_batch(_rows(batch, rows), tt * d / m[rows], m[rows])
+        KappaResult(k2, conv, its, res, st).raise_if_unconverged()
+        inner_iters[rows] += its
+        return k2
 
     def fun(tt: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k2 = kappa2(tt, rows)

@@ -266,10 +266,14 @@ def evaluate(
             raise ValueError(f"{p.name}: must be one of {', '.join(map(repr, p.choices))}, got "
                              f"{str(v)[:60]!r}")
         opts[p.name] = v
-    s = as_positive_spectrum(spectrum, "spectrum")
-    d = s.shape[-1]
     given = {k: kwargs.pop(k, None) for k in spec.teacher_parameters()}
-    kind, weights = teacher_weights(d, spec.teachers, **given)
+    if _is_analytic(spectrum):
+        s, kind, weights = _analytic(spectrum, spec, given)
+        d = spectrum.d
+    else:
+        s = as_positive_spectrum(spectrum, "spectrum")
+        d = s.shape[-1]
+        kind, weights = teacher_weights(d, spec.teachers, **given)
     values: dict[str, np.ndarray] = {}
     for p in spec.grid_parameters:
         v = kwargs.pop(p.name, p.default)
@@ -287,13 +291,55 @@ def evaluate(
         return _run(nm, s, kind, weights, values, opts, options, on_failure)
 
 
-def _run(nm: NumericModel, s: np.ndarray, kind: str, weights: dict[str, np.ndarray],
+def _is_analytic(spectrum: Any) -> bool:
+    return hasattr(spectrum, "moments") and hasattr(spectrum, "d") and not isinstance(
+        spectrum, np.ndarray)
+
+
+def _analytic(spectrum: Any, spec: ModelSpec, given: dict[str, Any]):
+    """A spectrum object (e.g. :class:`~modelcollapse.numerics.spectra.PowerLawSpectrum`): its
+    teacher diagonals are part of it (random effects), so teacher arguments are refused."""
+    extra = [k for k, v in given.items() if v is not None]
+    if extra:
+        raise ValueError(f"{', '.join(extra)}: an analytic spectrum carries its teacher "
+                         "diagonals (give gamma=/delta= to the spectrum object)")
+    if "random" not in spec.teachers:
+        raise ValueError(f"spectrum: model {spec.name!r} takes no random-effects teacher, so no "
+                         "analytic spectrum")
+    names = {"gamma": "Gamma", "delta": "Delta"}
+    have = set(getattr(spectrum, "weights", {}) or {})
+    missing = [k for k in spec.teachers["random"] if names[k] not in have]
+    if missing:
+        raise ValueError(f"spectrum: the analytic spectrum needs {' and '.join(missing)} "
+                         f"(diagonals of the teacher) for model {spec.name!r}")
+    d = spectrum.d
+    if not np.isfinite(d) and spec.name in _NEEDS_FINITE_D:
+        raise ValueError(f"spectrum: model {spec.name!r} needs a finite dimension "
+                         f"({_NEEDS_FINITE_D[spec.name]}); give dimension=")
+    return spectrum, "random", {}
+
+
+#: Models whose formulas need d < ∞, and why.
+_NEEDS_FINITE_D = {"random_projection": "S has iid N(0, 1/d) entries: the formulas involve m/d",
+                   "recursive_retraining": "the generators need T0 > d rows"}
+
+
+def _lead(s: Any) -> tuple[int, ...]:
+    """Leading (per-point) axes of a spectrum: none for a 1-D array or a spectrum object."""
+    return s.shape[:-1] if isinstance(s, np.ndarray) else ()
+
+
+def _batch(s: Any, weights: dict[str, np.ndarray] | None = None):
+    return SpectrumBatch(s, weights) if isinstance(s, np.ndarray) else s
+
+
+def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
          values: dict[str, np.ndarray], opts: dict[str, str], options: SolverOptions,
          on_failure: OnFailure) -> Risk:
     spec = nm.spec
-    d = s.shape[-1]
+    d = s.shape[-1] if isinstance(s, np.ndarray) else s.d
     comp = _compiled(spec, kind, tuple(sorted(opts.items())))
-    array_shapes = {"spectrum": s.shape[:-1],
+    array_shapes = {"spectrum": _lead(s),
                     **{k: w.shape[:-1] for k, w in weights.items() if w.ndim > 1}}
     spec_shape = _broadcast(array_shapes)
     shape = _broadcast({"spectrum": spec_shape, **{k: v.shape for k, v in values.items()}})
@@ -309,12 +355,12 @@ def _run(nm: NumericModel, s: np.ndarray, kind: str, weights: dict[str, np.ndarr
     fp = spec.fixed_points[0]
     deps = {symbol[k]: values[k] for k in fp.depends_on}
     deps.update({name: scalars[name] for name, _ in comp.derived})
-    solve_shape = _broadcast({"spectrum": s.shape[:-1], **{k: np.shape(v) for k, v in
-                                                              deps.items()}})
+    solve_shape = _broadcast({"spectrum": _lead(s), **{k: np.shape(v) for k, v in
+                                                        deps.items()}})
     ssize = int(np.prod(solve_shape))
     flat = {k: _flat(v, solve_shape) for k, v in deps.items()}
-    if s.ndim == 1:
-        sol = _solve_distinct(nm, SpectrumBatch(s), flat, ssize, options)
+    if not _lead(s):
+        sol = _solve_distinct(nm, _batch(s), flat, ssize, options)
     else:
         rows = np.broadcast_to(s, (*solve_shape, d)).reshape(ssize, d)
         sol = nm.solve(SpectrumBatch(rows), flat, options)
@@ -328,12 +374,12 @@ def _run(nm: NumericModel, s: np.ndarray, kind: str, weights: dict[str, np.ndarr
     # --- evaluate the auxiliaries and the risk
     eval_shape = np.broadcast_shapes(spec_shape, solve_shape)
     esize = int(np.prod(eval_shape))
-    if s.ndim > 1 or any(w.ndim > 1 for w in weights.values()):
+    if _lead(s) or any(w.ndim > 1 for w in weights.values()):
         batch = SpectrumBatch(np.broadcast_to(s, (*eval_shape, d)).reshape(esize, d),
                               {k: np.broadcast_to(w, (*eval_shape, d)).reshape(esize, d)
                                for k, w in weights.items()})
     else:
-        batch = SpectrumBatch(s, weights)
+        batch = _batch(s, weights)
     moments = _MomentCache(batch, comp.all_expressions(), esize, eval_shape)
     aux_values: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -394,7 +440,7 @@ def _run(nm: NumericModel, s: np.ndarray, kind: str, weights: dict[str, np.ndarr
         if nm.reduce is None:
             raise RuntimeError(f"model {spec.name!r}: solver asked for a reduction it lacks")
         idx = np.flatnonzero(reduced)
-        sub_s = s if s.ndim == 1 else np.broadcast_to(s, (*shape, d)).reshape(size, d)[idx]
+        sub_s = s if not _lead(s) else np.broadcast_to(s, (*shape, d)).reshape(size, d)[idx]
         sub_w = {k: (w if w.ndim == 1 else np.broadcast_to(w, (*shape, d)).reshape(size, d)[idx])
                  for k, w in weights.items()}
 

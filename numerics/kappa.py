@@ -87,8 +87,12 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
     the lower end is exact for Σ ∝ I and a good Newton start in general.
     """
     pos = lam > 0
-    lo = np.where(pos, lam, smin * (d - n) / n)
     hi = lam + trace / n
+    with np.errstate(invalid="ignore"):
+        ridgeless_lo = smin * (d - n) / n if np.isfinite(d) else np.zeros_like(n)
+    # d = ∞ (an analytic spectrum, s_min = 0): df1 is unbounded as κ → 0, so a tiny κ brackets
+    ridgeless_lo = np.where(ridgeless_lo > 0, ridgeless_lo, hi * 1e-250)
+    lo = np.where(pos, lam, ridgeless_lo)
     if pos.any():
         p = np.flatnonzero(pos)
         # T(κ) may overflow where 1 − f underflows; the bracket then keeps its safe end
@@ -100,7 +104,7 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
             lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
             lo[p] = np.clip(lo_p, lam[p], hi[p])
     with np.errstate(divide="ignore"):  # geometric mean without overflow
-        x0 = np.where(pos, np.exp(0.5 * (np.log(lo) + np.log(hi))), lo)
+        x0 = np.where(pos | (smin == 0), np.exp(0.5 * (np.log(lo) + np.log(hi))), lo)
     return lo, hi, x0
 
 

@@ -216,9 +216,16 @@ class Problem:
         raise AttributeError(name)
 
     @property
-    def d(self) -> int:
-        """Dimension (length of the spectrum)."""
-        return int(self.spectrum.shape[0])
+    def d(self) -> int | float:
+        """Dimension (length of the spectrum; ``math.inf`` for an infinite analytic one)."""
+        if isinstance(self.spectrum, np.ndarray):
+            return int(self.spectrum.shape[0])
+        return self.spectrum.d
+
+    @property
+    def analytic(self) -> bool:
+        """True for an analytic spectrum (``{"power_law": β, "dimension": d or null}``)."""
+        return not isinstance(self.spectrum, np.ndarray)
 
 
 # --------------------------------------------------------------------------------------------
@@ -477,6 +484,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
     for p in sch.scalars:
         if p.lower != "d" and p.upper != "d":
             values[p.name] = _scalar(obj, p, index, 0)
+    if isinstance(obj["spectrum"], dict):
+        return _analytic_problem(obj, index, model, engine_model, sch, values)
     spectrum = _vector(obj, "spectrum", index, lower=0.0, strict=True)
     d = spectrum.shape[0]
     for p in sch.scalars:
@@ -532,6 +541,80 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
         index=index, model=model, engine_model=engine_model, values=values, spectrum=spectrum,
         teacher_kind=kind, teacher=teacher, options=options, id=ident,
     )
+
+
+_ANALYTIC_KEYS = {"spectrum": ("power_law", "dimension"), "gamma": ("power_law", "scale"),
+                  "delta": ("power_law", "scale")}
+
+
+def _analytic_part(obj: dict, key: str, index: int) -> dict:
+    part = obj[key]
+    if not isinstance(part, dict):
+        raise ProblemError(index, key, f"with an analytic spectrum, expected an object "
+                           f"{{{', '.join(map(repr, _ANALYTIC_KEYS[key]))}}}, got "
+                           f"{_describe(part)}")
+    for k in part:
+        if k not in _ANALYTIC_KEYS[key]:
+            raise ProblemError(index, key, f"unknown key {_show(k)} (allowed: "
+                               f"{', '.join(_ANALYTIC_KEYS[key])})")
+    for k in _ANALYTIC_KEYS[key]:
+        if k not in part:
+            raise ProblemError(index, key, f"missing {k!r}")
+    return part
+
+
+def _analytic_problem(obj: dict, index: int, model: str, engine_model: str, sch, values
+                      ) -> Problem:
+    """A problem on an analytic power-law spectrum: ``"spectrum": {"power_law": β,
+    "dimension": d or null}``, ``"gamma": {"power_law": a, "scale": g}`` (Γ_jj = g j^{-a}) and
+    the same form for ``"delta"``."""
+    from .spectra import PowerLawSpectrum
+
+    spec = _analytic_part(obj, "spectrum", index)
+    beta, dim = spec["power_law"], spec["dimension"]
+    if not _is_number(beta):
+        raise ProblemError(index, "spectrum", f"'power_law': expected a number, got "
+                           f"{_describe(beta)}")
+    if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 1
+                            or dim > MAX_DIMENSION * 1000):
+        raise ProblemError(index, "spectrum", f"'dimension': expected a whole number ≥ 1 or "
+                           f"null (d = ∞), got {_describe(dim)}")
+    if "random" not in sch.teachers:
+        raise ProblemError(index, "spectrum", f"model {model!r} takes no analytic spectrum")
+    for key in obj:
+        if key in ("w_real", "w_synth"):
+            raise ProblemError(index, key, "an analytic spectrum takes the teacher as "
+                               "'gamma'/'delta' objects {'power_law', 'scale'}")
+    diagonals = {}
+    for key in sch.teachers["random"]:
+        if key not in obj:
+            raise ProblemError(index, key, "missing (an object {'power_law', 'scale'})")
+        part = _analytic_part(obj, key, index)
+        for k in ("power_law", "scale"):
+            if not _is_number(part[k]) or not math.isfinite(_as_float(part[k])):
+                raise ProblemError(index, key, f"{k!r}: expected a finite number, got "
+                                   f"{_describe(part[k])}")
+        diagonals[key] = (float(part["scale"]), float(part["power_law"]))
+    try:
+        spectrum = PowerLawSpectrum(float(beta), dim, **diagonals)
+        probe = [("I_d", 1, 1), ("Gamma", 1, 2), ("Delta", 3, 2), ("Delta", 1, 0)]
+        spectrum.moments(np.array([1.0]), [p for p in probe if p[0] in spectrum.weights])
+    except ValueError as exc:
+        field, _, msg = str(exc).partition(": ")
+        field = {"beta": "spectrum", "dimension": "spectrum"}.get(field, field)
+        raise ProblemError(index, field if field in obj else "spectrum", msg or str(exc)
+                           ) from None
+    if not math.isfinite(spectrum.d) and engine_model in ("random_projection",
+                                                           "recursive_retraining"):
+        raise ProblemError(index, "spectrum", f"model {model!r} needs a finite 'dimension'")
+    for p in sch.scalars:
+        if p.name not in values:
+            values[p.name] = _scalar(obj, p, index, spectrum.d)
+    options = {p.name: obj.get(p.json_key, p.default) for p in sch.options}
+    ident = obj.get("id")
+    return Problem(index=index, model=model, engine_model=engine_model, values=values,
+                   spectrum=spectrum, teacher_kind="random", teacher={}, options=options,
+                   id=ident if not isinstance(ident, bool) else None)
 
 
 def validate_problems(data: Any) -> tuple[list[Problem], bool]:
@@ -603,6 +686,10 @@ def _evaluate_group(problems: Sequence[Problem]) -> list[dict]:
     from .engine import evaluate
 
     kwargs = _stack(problems)
+    if problems[0].analytic:  # one shared analytic spectrum (the group's key)
+        res = evaluate(problems[0].engine_model, problems[0].spectrum, on_failure="nan",
+                       **kwargs)
+        return _records(problems, res)
     spectra = np.stack([p.spectrum for p in problems])
     res = evaluate(problems[0].engine_model, spectra, on_failure="nan", **kwargs)
     return _records(problems, res)
@@ -619,11 +706,12 @@ def evaluate_problems(problems: Sequence[Problem]) -> list[dict]:
     """
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, p in enumerate(problems):
-        key = (p.engine_model, p.d, p.teacher_kind, tuple(sorted(p.options.items())))
+        key = (p.engine_model, p.d, p.teacher_kind, tuple(sorted(p.options.items())),
+               repr(p.spectrum) if p.analytic else None)
         groups[key].append(i)
     out: list[dict | None] = [None] * len(problems)
-    for (_, d, _, _), members in groups.items():
-        step = max(1, _CHUNK_ELEMENTS // d)
+    for (_, d, _, _, analytic), members in groups.items():
+        step = len(members) if analytic else max(1, _CHUNK_ELEMENTS // d)
         for start in range(0, len(members), step):
             chunk = members[start : start + step]
             for i, rec in zip(chunk, _evaluate_group([problems[i] for i in chunk]), strict=True):
