@@ -420,6 +420,15 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
             elif f"aux:{k}" in limits:
                 aux_full[k][threshold] = limits[f"aux:{k}"][threshold]
 
+    # --- rounding noise below zero in quantities that cannot be negative (B, V, E; ζ for random
+    # effects, an expectation of a square): a few ulp of the risk's scale become 0, and −0.0 is 0
+    scale = np.abs(total) + np.abs(out["bias"]) + np.abs(out["variance"])
+    for k, arr in (("test_error", total), *out.items()):
+        if k != "zeta" or kind == "random":
+            tiny = (arr < 0) & (arr >= -1e-12 * scale)
+            arr[tiny] = 0.0
+        arr += 0.0  # −0.0 → 0.0
+
     # --- failure policy and final guard
     reported = [k for k, _, rep, _, _ in comp.auxiliaries if rep]
     checked = [total, *out.values(), *(aux_full[k] for k in reported)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import sympy as sp
 
 from modelcollapse.theory.ridge import MODEL
 
@@ -31,9 +32,28 @@ __all__ = ["KappaResult", "solve_kappa", "solve_kappa_batch", "ConvergenceError"
 
 
 @cache
-def _compiled() -> tuple[CompiledExpression, CompiledExpression]:
+def _compiled() -> tuple[tuple[CompiledExpression, ...], CompiledExpression]:
     fp = MODEL.fixed_points[0]
-    return compile_expression(fp.residual), compile_expression(fp.slope())
+    forms = tuple(compile_expression(sp.Tuple(*terms)) for terms in fp.terms())
+    return forms, compile_expression(fp.slope())
+
+
+def least_cancelling(forms, moments, scalars, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(h, scale)``: per point, the residual in the form whose terms are smallest
+    (``scale = Σ |terms|``), so that ``|h|/scale`` measures how well float64 resolved it."""
+    best_h = best_scale = None
+    for f in forms:
+        terms = [np.broadcast_to(np.asarray(t, dtype=float), (size,)) for t in f(moments,
+                                                                                  **scalars)]
+        h = np.sum(terms, axis=0)
+        scale = np.sum(np.abs(terms), axis=0)
+        if best_h is None:
+            best_h, best_scale = h, scale
+        else:
+            better = scale < best_scale
+            best_h = np.where(better, h, best_h)
+            best_scale = np.where(better, scale, best_scale)
+    return best_h, best_scale
 
 
 @dataclass(frozen=True)
@@ -49,7 +69,9 @@ class KappaResult:
     iterations : ndarray of int
         Newton/bisection iterations used per point.
     residual : ndarray
-        ``|h(κ)| = |1 − λ/κ − df1(κ)/n|`` re-evaluated at the returned κ (0 where κ = 0).
+        ``|h(κ)|/Σ|terms|``, ``h = 1 − λ/κ − df1(κ)/n`` re-evaluated at the returned κ in its
+        least-cancelling form (near n = d: ``(n − d)/n + κ tr(Σ+κ)^{-1}/n − λ/κ``), relative to
+        the size of its terms (0 where κ = 0).
     status : ndarray of int
         0 converged; 1 interpolation threshold (λ = 0, d = n); −1 iteration limit;
         −2 non-finite value met.
@@ -95,13 +117,22 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
     lo = np.where(pos, lam, ridgeless_lo)
     if pos.any():
         p = np.flatnonzero(pos)
+
+        def one_minus_df1(k):
+            """``1 − df1(κ)/n``, or ``(n − d)/n + κ tr(Σ+κ)^{-1}/n`` where that cancels less."""
+            mom = batch.moments(k, [("I_d", 1, 1), ("I_d", 0, 1)], index=idx[p])
+            f = mom[("I_d", 1, 1)] / n[p]
+            g = k * mom[("I_d", 0, 1)] / n[p]
+            near = np.abs(n[p] - d) / n[p] + g < 1 + f
+            return np.where(near, (n[p] - d) / n[p] + g, 1 - f)
+
         # T(κ) may overflow where 1 − f underflows; the bracket then keeps its safe end
-        with np.errstate(over="ignore", divide="ignore"):
-            f = batch.moments(lam[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
-            hi_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), hi[p])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            g = one_minus_df1(lam[p])
+            hi_p = np.where(g > 0, lam[p] / np.maximum(g, 1e-300), hi[p])
             hi[p] = np.minimum(hi[p], np.maximum(hi_p, lam[p]))
-            f = batch.moments(hi[p], [("I_d", 1, 1)], index=idx[p])[("I_d", 1, 1)] / n[p]
-            lo_p = np.where(f < 1, lam[p] / np.maximum(1 - f, 1e-300), lo[p])
+            g = one_minus_df1(hi[p])
+            lo_p = np.where(g > 0, lam[p] / np.maximum(g, 1e-300), lo[p])
             lo[p] = np.clip(lo_p, lam[p], hi[p])
     with np.errstate(divide="ignore"):  # geometric mean without overflow
         x0 = np.where(pos | (smin == 0), np.exp(0.5 * (np.log(lo) + np.log(hi))), lo)
@@ -130,7 +161,8 @@ def solve_kappa(
     xtol : float
         Relative step in κ at which Newton stops.
     rtol : float
-        A root is accepted only if the re-evaluated residual ``|h(κ)|`` is below ``rtol``.
+        A root is accepted only if the re-evaluated residual ``|h(κ)|``, relative to the size of
+        the terms of ``h`` in its least-cancelling form, is below ``rtol``.
     maxiter : int
         Bound on iterations (the solver cannot hang).
 
@@ -189,7 +221,7 @@ def solve_kappa_batch(
     d = batch.d
     trace = np.broadcast_to(batch.trace, (size,))
     smin = np.broadcast_to(batch.smallest, (size,))
-    h_fun, slope_fun = _compiled()
+    forms, slope_fun = _compiled()
 
     kappa = np.zeros(size)
     iterations = np.zeros(size, dtype=np.int64)
@@ -200,11 +232,15 @@ def solve_kappa_batch(
     idx = np.flatnonzero(solve)
 
     def h_and_slope(k: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # h and dh/dlog κ, both divided by the scale of h's terms: Newton's step is unchanged
+        # and the tolerance on h becomes relative to what float64 resolves
         rows = idx[sub]
-        sc = {"kappa": k, "lambda": lam[rows], "n": n[rows]}
-        mom = evaluate_moments(batch, (h_fun, slope_fun), sc, size=k.size,
+        sc = {"kappa": k, "lambda": lam[rows], "n": n[rows], "d": float(d)}
+        mom = evaluate_moments(batch, (*forms, slope_fun), sc, size=k.size,
                                index=None if batch.shared else rows)
-        return h_fun(mom, **sc), slope_fun(mom, **sc)  # h and dh/dlog κ
+        h, scale = least_cancelling(forms, mom, sc, k.size)
+        scale = np.where(scale > 0, scale, 1.0)
+        return h / scale, slope_fun(mom, **sc) / scale
 
     if idx.size:
         lo, hi, x0 = _bracket(batch, idx, lam[idx], n[idx], trace[idx], smin[idx], d)

@@ -44,7 +44,7 @@ def solve_kappa_mp(spectrum, ridge, n_rows, dps: int = 50):
     >>> print(solve_kappa_mp([1.0] * 4, 0.0, 2))  # df1(κ) = 4/(1+κ) = 2
     1.0
     """
-    with mpmath.workdps(dps):
+    with mpmath.workdps(dps + 20):  # guard digits: near n = d the root is set by tiny terms
         s = [mpmath.mpf(x) for x in spectrum]
         lam = mpmath.mpf(ridge)
         nn = mpmath.mpf(n_rows)
@@ -54,13 +54,34 @@ def solve_kappa_mp(spectrum, ridge, n_rows, dps: int = 50):
             return mpmath.mpf(0)
 
         def h(k):
-            return 1 - lam / k - _moment(s, ones, 1, 1, k) / nn
+            # (n − d)/n + κ tr(Σ+κ)^{-1}/n − λ/κ (= 1 − λ/κ − df1/n), divided by its terms' size
+            # so that the tolerance is relative whatever the scale of κ
+            terms = ((nn - d) / nn, k * _moment(s, ones, 0, 1, k) / nn, -lam / k)
+            return mpmath.fsum(terms) / mpmath.fsum(abs(t) for t in terms)
 
         lo = lam if lam > 0 else min(s) * (d - nn) / nn
         hi = lam + mpmath.fsum(s) / nn
         if h(lo) == 0:
             return +lo
-        return mpmath.findroot(h, (lo, hi), solver="anderson", tol=mpmath.mpf(10) ** (-2 * dps + 5))
+        # bisection in log κ (h increases in κ; the bracket may span 30 decades), then secant
+        # steps inside the final bracket
+        llo, lhi = mpmath.log(lo), mpmath.log(hi)
+        eps = mpmath.mpf(10) ** (-dps - 10)
+        while lhi - llo > mpmath.mpf(10) ** -12:
+            mid = (llo + lhi) / 2
+            llo, lhi = (mid, lhi) if h(mpmath.exp(mid)) < 0 else (llo, mid)
+        a, b = mpmath.exp(llo), mpmath.exp(lhi)
+        fa, fb = h(a), h(b)
+        for _ in range(200):
+            if fb == fa:
+                break
+            c = b - fb * (b - a) / (fb - fa)
+            a, fa, b, fb = b, fb, c, h(c)
+            if abs(b - a) <= eps * abs(b):
+                break
+        root = b
+    with mpmath.workdps(dps):
+        return +root
 
 
 @cache

@@ -1,7 +1,7 @@
 """Weighted single-step mixing: the two-group deterministic equivalent against Monte Carlo.
 
 Agreement rules (docs/mathematics.md §5).  Single size: |theory − mc| ≤ 3·se + rtol·|mc| with
-rtol = 0.02 at d = 100 (finite-size O(1/d) bias; measured ≤ 1.3 % on these points).  Finite size
+rtol = 0.02 at d = 100 (finite-size O(1/d) bias; measured ≤ 0.5 % on these points).  Finite size
 (:func:`modelcollapse.verify.agreement.finite_size_check`): mc − theory = a + b/d fitted over
 several d, agreement iff |a| ≤ 3·se(a) — no relative slack, so an O(1) error of a few tenths of a
 percent is caught.  That rule rejects the earlier "independent noise" reading of the equivalent
@@ -171,6 +171,13 @@ def _canonical(expr):
     return expr.replace(lambda e: isinstance(e, SpectralMoment), expand)
 
 
+def _is_zero(expr) -> bool:
+    """Exact test: canonical moments become independent symbols, then a rational function."""
+    expr = _canonical(expr)
+    expr = expr.xreplace({m: sp.Dummy() for m in expr.atoms(SpectralMoment)})
+    return sp.cancel(sp.together(expr)) == 0
+
+
 @pytest.mark.parametrize("teacher", ["random", "fixed"])
 def test_alpha_equal_p2_is_theorem1_symbolically(teacher):
     """a1 = a2 = 1: every component is Theorem 1's (with u = df2/(n − df2)), identically in δ."""
@@ -179,7 +186,7 @@ def test_alpha_equal_p2_is_theorem1_symbolically(teacher):
     thm1["test_error"] = thm1["bias"] + thm1["variance"] + thm1["zeta"]
     for key, value in thm1.items():
         diff = new[key].subs({mixing.a1: 1, mixing.a2: 1}) - ridge.substitute_u(value)
-        assert sp.simplify(_canonical(diff)) == 0, key
+        assert _is_zero(diff), key
 
 
 def test_shift_correlation_factor():
@@ -191,6 +198,21 @@ def test_shift_correlation_factor():
     assert sp.simplify(mixing.SHIFT_CORRELATION - want) == 0
     for at in ({a1: 1, a2: 1}, {a1: 0}, {a2: 0}):
         assert sp.simplify(mixing.SHIFT_CORRELATION.subs(at)) == 0
+
+
+@pytest.mark.parametrize("teacher", ["random", "fixed"])
+def test_zeta_is_the_shift_part_of_the_group_errors(teacher):
+    """ζ = b1' + D2 (η1 b1' + η2 b2')/(1 − ηD2), b_g' = b_g − κ² w1ᵀΣ(Σ+κ)^{-2}w1; and ζ = 0
+    without a shift (every Δ / δ moment set to zero)."""
+    b = mixing.mean_fit_errors(teacher)
+    own = kappa**2 * SpectralMoment(GAMMA if teacher == "random" else W1W1, 1, 2, kappa)
+    shift = {g: v - own for g, v in b.items()}
+    want = shift["real"] + mixing.D2 * (mixing.ETA_REAL * shift["real"] + mixing.ETA_SYNTH
+                                        * shift["synth"]) / (1 - mixing.ETA * mixing.D2)
+    zeta = mixing.risk_components(teacher)["zeta"]
+    assert _is_zero(zeta - want)
+    no_shift = {m: 0 for m in zeta.atoms(SpectralMoment) if m.args[0] in (DELTA, DD, W1D)}
+    assert _is_zero(zeta.xreplace(no_shift))
 
 
 def _independent_noise_reading(teacher):
@@ -220,7 +242,7 @@ def test_the_missing_term_of_the_independent_noise_reading(teacher):
     old, cross = _independent_noise_reading(teacher)
     term = (-2 * kappa * mixing.SHIFT_CORRELATION * cross * mixing.D2
             / (1 - mixing.ETA * mixing.D2))
-    assert sp.simplify(_canonical(mixing.test_error(teacher) - old - term)) == 0
+    assert _is_zero(mixing.test_error(teacher) - old - term)
 
 
 def _independent_noise_zeta(problem: dict, res) -> float:
@@ -282,7 +304,9 @@ def test_finite_size_agreement_where_independent_noise_fails(family):
 ])
 def test_finite_size_agreement_small_gap(spec, teacher):
     """A point where the two readings differ by 0.4–0.6 % of ζ only (n/d = 3, α = 0.25,
-    λ = 0.01·mean(s)): the finite-size rule still separates them."""
+    λ = 0.01·mean(s)): the finite-size rule still separates them.  Measured (d = 100 … 800,
+    100 draws, seed 11; ~2 min each): ζ intercept −8e-5 ± 1.0e-4 (z = −0.8) for both spectra;
+    the independent-noise reading at z = −8.9 (isotropic) and −13.7 (two-level)."""
     chk, z_old = _check(spec, teacher, 3.0, 0.25, 0.01, sizes=(100, 200, 400, 800), draws=100,
                         seed=11)
     assert chk.all_agree, chk.describe()

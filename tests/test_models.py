@@ -105,15 +105,7 @@ def test_theory_matches_the_mpmath_reference(model):
 # theory against Monte Carlo, finite-size rule
 
 
-_MIXING_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="weighted mixing with α ≠ p2: the two-group deterministic equivalent's ζ is 0.2–0.5 % "
-    "above Monte Carlo extrapolated to d → ∞ (z ≈ −3 to −6); invisible under the old 3 % slack",
-)
-
-
-@pytest.mark.parametrize("model", [pytest.param(m, marks=_MIXING_GAP) if m == "weighted_ridge"
-                                   else m for m in NAMES])
+@pytest.mark.parametrize("model", NAMES)
 def test_theory_agrees_with_monte_carlo_extrapolated(model):
     entry = MODELS[model]
     check = finite_size_check(FAMILIES[model], entry.simulate, sizes=(60, 120, 240), draws=30,
@@ -121,8 +113,7 @@ def test_theory_agrees_with_monte_carlo_extrapolated(model):
     assert check.all_agree, check.describe()
 
 
-@pytest.mark.parametrize("model", [pytest.param(m, marks=_MIXING_GAP) if m == "weighted_ridge"
-                                   else m for m in NAMES])
+@pytest.mark.parametrize("model", NAMES)
 def test_generic_families_agree_with_monte_carlo(model):
     entry = MODELS[model]
 

@@ -201,3 +201,13 @@ def test_optimal_ridge_plateau_symbolic_and_numeric():
     want = r2 * p2v**2 * c2 / (r2 + p2v**2 * c2)
     assert num.test_error.min() == pytest.approx(want, rel=1e-3)
     assert lam_grid[num.test_error.argmin()] == pytest.approx(p2v**2 * c2 / r2, rel=1e-2)
+
+
+def test_near_threshold_form_of_the_fixed_point_is_the_fixed_point():
+    # (n − d)/n + κ tr(Σ+κ)^{-1}/n − λ/κ equals FIXED_POINT/κ on any finite spectrum
+    from modelcollapse.theory.symbols import d as d_sym
+
+    s = sp.symbols("s1:4", positive=True)
+    form = as_finite_sum(ridge.FIXED_POINT_NEAR_THRESHOLD.subs(d_sym, 3), list(s), {})
+    plain = as_finite_sum(ridge.FIXED_POINT / kappa, list(s), {})
+    assert sp.simplify(form - plain) == 0

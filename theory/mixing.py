@@ -1,26 +1,38 @@
-"""Weighted single-step mixing (paper §5, THEORY.md §3): a two-group deterministic equivalent.
+"""Weighted single-step mixing (paper §5): the two-group deterministic equivalent.
 
 The loss ``((1−α)/n1) Σ_real + (α/n2) Σ_synth + λ‖w‖²`` is ridge with per-row weights
-``a1 = (1−α)/p1`` (real rows) and ``a2 = α/p2`` (synthetic rows).  Its deterministic equivalent,
-in the spirit of the paper's Proposition 2 (two groups, one covariance), is stated with the
-leave-one-out factor ``δ``:
+``a1 = (1−α)/p1`` (real rows) and ``a2 = α/p2`` (synthetic rows).  Its deterministic equivalent
+(docs/mathematics.md §3.1), in the spirit of the paper's Proposition 2 (two groups, one
+covariance), is stated with the leave-one-out factor ``δ``:
 
 * ``ξ(δ) = p1 a1/(1 + a1 δ) + p2 a2/(1 + a2 δ)`` (the groups' weights in the resolvent),
   ``κ = λ/ξ`` and the fixed point ``δ ξ(δ) = df1(κ)/n`` — so ``(Σ̂_A + λ)^{-1} ≃ (Σ + κ)^{-1}/ξ``;
-* the effective teacher ``w_e = w1 + θ δ_w`` with ``θ = [p2 a2/(1 + a2 δ)]/ξ`` — *not* ``w_α``
-  at finite φ, since the groups' leave-one-out factors ``1/(1 + a_g δ)`` differ;
-* what each group's rows leave unexplained acts as noise: ``s1² = θ² c² + σ1²``,
-  ``s2² = (1 − θ)² c² + σ2²``;
-* ``η = Σ_g p_g a_g²/(1 + a_g δ)²``, ``D2 = df2(κ)/(n ξ²)``, and::
+* the fit's mean is ``w̄ = (Σ+κ)^{-1}Σ w_e`` with the effective teacher ``w_e = w1 + θ δ_w``,
+  ``θ = [p2 a2/(1 + a2 δ)]/ξ`` — *not* ``w_α`` at finite φ, since the groups' leave-one-out
+  factors ``1/(1 + a_g δ)`` differ;
+* ``b_g = (w̄ − w_g)ᵀΣ(w̄ − w_g)`` is the error of the mean fit on group g's teacher
+  (:func:`mean_fit_errors`); ``η_g = p_g a_g²/(1 + a_g δ)²``, ``η = η1 + η2`` and
+  ``D2 = df2(κ)/(n ξ²)``;
+* the fit fluctuates around ``w̄`` with covariance ``(Q/(n ξ²)) (Σ+κ)^{-1}Σ(Σ+κ)^{-1}``, where
+  ``Q = Σ_g η_g E_g`` and ``E_g = b_g + Q D2 + σ_g²`` is the fit's error on group g (label noise
+  included).  Solving for Q::
 
-      E_test ≃ κ² w_eᵀΣ(Σ+κ)^{-2}w_e / (1 − η D2)
-               + [Σ_g p_g a_g² s_g²/(1 + a_g δ)²] D2/(1 − η D2)
-               − 2 θ κ δ_wᵀΣ(Σ+κ)^{-1}w_e + θ² c².
+      E_test ≃ b1 + D2 · [η1 (b1 + σ1²) + η2 (b2 + σ2²)] / (1 − η D2).
 
-With ``a1 = a2 = 1`` (α = p2) this is Theorem 1 in its effective-teacher form.  The derivation is
-the leave-one-out argument of Theorem 1 with the weights carried through; Monte Carlo is the
-arbiter (``tests/test_mixing.py``).  Here ``δ_w = w2 − w1`` is the teacher shift (``DD``, ``W1D``,
-``DELTA`` weights) and ``delta_loo`` the leave-one-out factor.
+Derivation (leave-one-out): the normal equations read ``λŵ = (1/n) Σ_i a_i x_i r_i`` with
+residuals ``r_i = r_i^{(−i)}/(1 + a_i δ)``; the leave-one-out residual of a row of group g,
+``x_iᵀ(w_g − ŵ_{−i}) + ε_i``, has variance ``E_g`` given ``ŵ_{−i}``.  What a group's rows leave
+unexplained is therefore *not* independent noise of variance ``(w_e − w_g)ᵀΣ(w_e − w_g) + σ_g²``:
+it is linear in ``x_i`` and correlated with the fit's own bias, so ``b_g`` holds the cross term
+``−2κ (w_e − w_g)ᵀΣ(Σ+κ)^{-1}w_e``.  Weighted by ``η_g`` and summed, the cross terms cancel when
+a1 = a2 (then ``θη = η2``), which is why Theorem 1 does not show them; for a1 ≠ a2 they add,
+compared with independent noise, ``−2κ (θη − η2) δ_wᵀΣ(Σ+κ)^{-1}w_e · D2/(1 − ηD2)`` to the error
+(:data:`SHIFT_CORRELATION` is ``θη − η2``), all of it in ζ.  The term carries κ: it vanishes
+ridgeless, and at α ∈ {0, p2, 1}.
+
+With ``a1 = a2 = 1`` (α = p2) this is Theorem 1.  Here ``δ_w = w2 − w1`` is the teacher shift
+(``DD``, ``W1D``, ``DELTA`` weights) and ``delta_loo`` the leave-one-out factor.  Monte Carlo is
+the arbiter (``tests/test_mixing.py``).
 
 Examples
 --------
@@ -28,6 +40,8 @@ Examples
 >>> from modelcollapse.theory import mixing
 >>> from modelcollapse.theory.symbols import p2
 >>> sp.simplify(mixing.TEACHER_WEIGHT.subs({mixing.a1: 1, mixing.a2: 1}) - p2)
+0
+>>> sp.simplify(mixing.SHIFT_CORRELATION.subs({mixing.a1: 1, mixing.a2: 1}))
 0
 """
 
@@ -51,10 +65,14 @@ __all__ = [
     "delta_loo",
     "XI",
     "TEACHER_WEIGHT",
+    "ETA_REAL",
+    "ETA_SYNTH",
     "ETA",
+    "SHIFT_CORRELATION",
     "D2",
     "FIXED_POINT",
     "row_weights",
+    "mean_fit_errors",
     "test_error",
     "risk_components",
     "isotropic_ridgeless",
@@ -77,8 +95,14 @@ delta_loo = sp.Symbol("delta_loo", positive=True)  #: δ, the leave-one-out fact
 XI: sp.Expr = p1 * a1 / (1 + a1 * delta_loo) + p2 * a2 / (1 + a2 * delta_loo)
 #: θ_w, the effective-teacher weight: the effective teacher is w1 + θ_w (w2 − w1).
 TEACHER_WEIGHT: sp.Expr = (p2 * a2 / (1 + a2 * delta_loo)) / XI
-#: η = Σ_g p_g a_g²/(1 + a_g δ)².
-ETA: sp.Expr = p1 * a1**2 / (1 + a1 * delta_loo) ** 2 + p2 * a2**2 / (1 + a2 * delta_loo) ** 2
+#: η1 = p1 a1²/(1 + a1 δ)²: the real rows' weight in the fit's fluctuation.
+ETA_REAL: sp.Expr = p1 * a1**2 / (1 + a1 * delta_loo) ** 2
+#: η2 = p2 a2²/(1 + a2 δ)²: the synthetic rows' weight in the fit's fluctuation.
+ETA_SYNTH: sp.Expr = p2 * a2**2 / (1 + a2 * delta_loo) ** 2
+#: η = η1 + η2.
+ETA: sp.Expr = ETA_REAL + ETA_SYNTH
+#: θ_w η − η2: the weight of the shift–bias correlation (0 when a1 = a2).
+SHIFT_CORRELATION: sp.Expr = TEACHER_WEIGHT * ETA - ETA_SYNTH
 #: D2 = df2(κ)/(n ξ²).
 D2: sp.Expr = df2(kappa) / (n * XI**2)
 #: The fixed point: with κ = λ/ξ, ``δ ξ(δ) − df1(κ)/n = 0``.
@@ -94,8 +118,60 @@ def _M(w, a, b):
     return SpectralMoment(w, a, b, kappa)
 
 
+def _check_teacher(teacher: str) -> None:
+    if teacher not in ("random", "fixed"):
+        raise ValueError(f"teacher must be 'random' or 'fixed', got {teacher!r}")
+
+
+def mean_fit_errors(teacher: Literal["random", "fixed"] = "random") -> dict[str, sp.Expr]:
+    """``b_g = (w̄ − w_g)ᵀΣ(w̄ − w_g)``: the mean fit ``w̄ = (Σ+κ)^{-1}Σ w_e`` against each teacher.
+
+    With ``w̄ − w1 = −κ(Σ+κ)^{-1}w1 + θ(Σ+κ)^{-1}Σδ_w`` and
+    ``w̄ − w2 = −κ(Σ+κ)^{-1}w1 − (Σ+κ)^{-1}((1−θ)Σ + κ)δ_w``::
+
+        b1 = κ² M_Γ(1,2) + θ² M_Δ(3,2) − 2κθ M_{w1δ}(2,2)
+        b2 = κ² M_Γ(1,2) + tr ΔΣ((1−θ)Σ + κ)²(Σ+κ)^{-2} + 2κ[(1−θ) M_{w1δ}(2,2) + κ M_{w1δ}(1,2)]
+
+    (``M_W(a, b) = tr W Σ^a(Σ+κ)^{-b}``; the ``w1δ`` terms only for fixed teachers, random
+    effects replace ``w1w1ᵀ, δδᵀ`` by ``Γ, Δ``).
+
+    Returns
+    -------
+    dict
+        ``{"real": b1, "synth": b2}``.
+
+    Examples
+    --------
+    Ridgeless and isotropic (Σ = I, tr Δ = c²), the synthetic rows' teacher is missed by
+    ``(1 − θ)² c²``:
+
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.mixing import mean_fit_errors, TEACHER_WEIGHT
+    >>> from modelcollapse.theory.spectral import isotropic, GAMMA, DELTA
+    >>> from modelcollapse.theory.symbols import c, kappa
+    >>> b = mean_fit_errors("random")["synth"]
+    >>> b0 = isotropic(b, {GAMMA: 1, DELTA: c**2}).subs(kappa, 0)
+    >>> sp.simplify(b0 - (1 - TEACHER_WEIGHT) ** 2 * c**2)
+    0
+    """
+    _check_teacher(teacher)
+    th = TEACHER_WEIGHT
+    g, dl = (GAMMA, DELTA) if teacher == "random" else (W1W1, DD)
+    own = kappa**2 * _M(g, 1, 2)
+    b_real = own + th**2 * _M(dl, 3, 2)
+    # tr ΔΣ((1−θ)Σ + κ)²(Σ+κ)^{-2}, expanded into moments
+    b_synth = own + ((1 - th) ** 2 * _M(dl, 3, 2) + 2 * (1 - th) * kappa * _M(dl, 2, 2)
+                     + kappa**2 * _M(dl, 1, 2))
+    if teacher == "fixed":
+        b_real = b_real - 2 * kappa * th * _M(W1D, 2, 2)
+        b_synth = b_synth + 2 * kappa * ((1 - th) * _M(W1D, 2, 2) + kappa * _M(W1D, 1, 2))
+    return {"real": b_real, "synth": b_synth}
+
+
 def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
-    """``E_test`` of weighted ridge in terms of κ, δ, a1, a2 and spectral moments (see module).
+    """``E_test ≃ b1 + D2 [η1 (b1 + σ1²) + η2 (b2 + σ2²)]/(1 − ηD2)`` (see module).
+
+    In terms of κ, δ, a1, a2 and spectral moments; ``b_g`` from :func:`mean_fit_errors`.
 
     Examples
     --------
@@ -103,30 +179,10 @@ def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
     >>> test_error().has(delta_loo)
     True
     """
-    th = TEACHER_WEIGHT
-    if teacher == "random":
-        quad = _M(GAMMA, 1, 2) + th**2 * _M(DELTA, 1, 2)
-        cross = th * _M(DELTA, 1, 1)
-        c_sq = _M(DELTA, 1, 0)
-    elif teacher == "fixed":
-        quad = _M(W1W1, 1, 2) + 2 * th * _M(W1D, 1, 2) + th**2 * _M(DD, 1, 2)
-        cross = _M(W1D, 1, 1) + th * _M(DD, 1, 1)
-        c_sq = _M(DD, 1, 0)
-    else:
-        raise ValueError(f"teacher must be 'random' or 'fixed', got {teacher!r}")
-    s1_sq = th**2 * c_sq + sigma1**2
-    s2_sq = (1 - th) ** 2 * c_sq + sigma2**2
-    noise = (
-        p1 * a1**2 * s1_sq / (1 + a1 * delta_loo) ** 2
-        + p2 * a2**2 * s2_sq / (1 + a2 * delta_loo) ** 2
-    )
-    inflate = 1 / (1 - ETA * D2)
-    return (
-        kappa**2 * quad * inflate
-        + noise * D2 * inflate
-        - 2 * th * kappa * cross
-        + th**2 * c_sq
-    )
+    b = mean_fit_errors(teacher)
+    fluct = (ETA_REAL * (b["real"] + sigma1**2) + ETA_SYNTH * (b["synth"] + sigma2**2)) / (
+        1 - ETA * D2)
+    return b["real"] + D2 * fluct
 
 
 test_error.__test__ = False  # a formula, not a pytest test
@@ -136,8 +192,10 @@ def risk_components(teacher: Literal["random", "fixed"] = "random") -> dict[str,
     """The split of :func:`test_error` used for plain ridge (Theorem 1), extended to weights.
 
     ``bias = κ² w1ᵀΣ(Σ+κ)^{-2}w1/(1 − ηD2)`` (the real teacher alone),
-    ``variance = [Σ_g p_g a_g² σ_g²/(1 + a_g δ)²] D2/(1 − ηD2)`` (label noise alone), and
-    ``zeta = E − bias − variance`` (what the synthetic shift adds).  With a1 = a2 = 1 they are
+    ``variance = (η1σ1² + η2σ2²) D2/(1 − ηD2)`` (label noise alone), and
+    ``zeta = E − bias − variance`` (what the synthetic shift adds), which is
+    ``b1' + D2 (η1 b1' + η2 b2')/(1 − ηD2)`` with ``b_g'`` the shift's part of ``b_g`` (every term
+    of :func:`mean_fit_errors` but ``κ² w1ᵀΣ(Σ+κ)^{-2}w1``).  With a1 = a2 = 1 they are
     Theorem 1's B, V, ζ.
 
     Examples
@@ -150,11 +208,7 @@ def risk_components(teacher: Literal["random", "fixed"] = "random") -> dict[str,
     g = GAMMA if teacher == "random" else W1W1
     inflate = 1 / (1 - ETA * D2)
     bias = kappa**2 * _M(g, 1, 2) * inflate
-    noise = (
-        p1 * a1**2 * sigma1**2 / (1 + a1 * delta_loo) ** 2
-        + p2 * a2**2 * sigma2**2 / (1 + a2 * delta_loo) ** 2
-    )
-    variance = noise * D2 * inflate
+    variance = (ETA_REAL * sigma1**2 + ETA_SYNTH * sigma2**2) * D2 * inflate
     zeta = total - bias - variance
     return {"bias": bias, "variance": variance, "zeta": zeta, "test_error": total}
 

@@ -142,6 +142,12 @@ class FixedPoint:
     also : tuple of sympy.Symbol
         Further quantities the solver returns with the unknown, in their well-conditioned forms
         (e.g. ``e``, ``τ``, ``t*`` of Theorem 2), reported after it.
+    forms : tuple of sympy.Expr
+        Rewrites of ``residual`` equal to it on the whole domain (checked symbolically by the
+        tests) whose terms cancel less in some region — e.g. near the interpolation threshold,
+        where ``1 − df1(κ)/n`` loses every digit and ``(n − d)/n + κ tr(Σ+κ)^{-1}/n`` none.
+        Solvers evaluate, per point, the form whose terms are smallest in magnitude, and judge
+        the residual relative to that magnitude.
     """
 
     unknown: sp.Symbol
@@ -149,6 +155,13 @@ class FixedPoint:
     depends_on: tuple[str, ...]
     doc: str
     also: tuple[sp.Symbol, ...] = ()
+    forms: tuple[sp.Expr, ...] = ()
+
+    def terms(self) -> tuple[tuple[sp.Expr, ...], ...]:
+        """The top-level terms of the residual and of each of its rewrites (not expanded
+        further: a grouped ``(n − d)/n`` stays one term)."""
+        return (sp.Add.make_args(sp.expand(self.residual)),
+                *(sp.Add.make_args(f) for f in self.forms))
 
     def slope(self) -> sp.Expr:
         """``x ∂h/∂x`` (the derivative in ``log x`` that the safeguarded Newton iteration uses)."""

@@ -64,6 +64,7 @@ __all__ = [
     "substitute_u",
     "u_stable_identity",
     "U_AUXILIARY",
+    "FIXED_POINT_NEAR_THRESHOLD",
     "MODEL",
 ]
 
@@ -225,6 +226,14 @@ def _declared_risk(teacher: Teacher, options) -> dict[str, sp.Expr]:
     return comps
 
 
+#: The fixed point divided by κ with ``df1(κ) = d − κ tr(Σ+κ)^{-1}``:
+#: ``(n − d)/n + κ tr(Σ+κ)^{-1}/n − λ/κ``.  Equal to ``FIXED_POINT/κ``; near the interpolation
+#: threshold (n ≈ d, κ ≪ Σ) its terms are all small, where ``1 − df1(κ)/n`` cancels to nothing.
+FIXED_POINT_NEAR_THRESHOLD: sp.Expr = sp.Add(
+    (n - d) / n, kappa * SpectralMoment(IDENTITY, 0, 1, kappa) / n, -lam / kappa
+)
+
+
 #: Theorem 1 as a model declaration (docs/mathematics.md §1).
 MODEL = ModelSpec(
     name="ridge",
@@ -235,7 +244,8 @@ MODEL = ModelSpec(
                 par.GAMMA, par.DELTA, par.W_REAL, par.W_SYNTH),
     teachers=par.LABEL_SHIFT_TEACHERS,
     fixed_points=(FixedPoint(kappa, sp.expand(FIXED_POINT / kappa), ("ridge", "n"),
-                             "κ, the positive root of κ − λ = κ df1(κ)/n (eq. 8)"),),
+                             "κ, the positive root of κ − λ = κ df1(κ)/n (eq. 8)",
+                             forms=(FIXED_POINT_NEAR_THRESHOLD,)),),
     risk=_declared_risk,
     auxiliaries=lambda teacher, options: (U_AUXILIARY,),
     diverging=u,
