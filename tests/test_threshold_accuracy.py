@@ -1,4 +1,4 @@
-"""Right at the interpolation threshold: integer n = d with λ from 1e-40 to 1e-3 (× mean eigenvalue).
+"""Right at the interpolation threshold: integer n = d, λ from 1e-40 to 1e-3 (× mean eigenvalue).
 
 There ``1 − df1(κ)/n`` cancels to nothing in float64 and the old solver returned κ up to 40 %
 off with "converged" (e.g. Σ = I₁₀₀, n = d = 100, λ = 1e-30: κ 1.41e-15 against 1.0e-15).  The
