@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 import numpy as np
+import sympy as sp
 from numpy.typing import ArrayLike
 
 from modelcollapse.theory import mixing as theory
@@ -21,6 +22,7 @@ from modelcollapse.theory import mixing as theory
 from ._compile import CompiledExpression, compile_expression, evaluate_moments
 from ._rootfind import bracketed_log_newton
 from .engine import OnFailure, Solution, SolverOptions, evaluate
+from .kappa import least_cancelling
 from .result import Risk
 
 __all__ = ["weighted_ridge_risk", "solve_mixing_fixed_point", "check_weights",
@@ -30,10 +32,10 @@ _REDUCED = 2  # status: evaluated through the reduction to plain ridge
 
 
 @cache
-def _compiled() -> tuple[CompiledExpression, CompiledExpression, CompiledExpression]:
+def _compiled() -> tuple[tuple[CompiledExpression, ...], CompiledExpression, CompiledExpression]:
     fp = theory.MODEL.fixed_points[0]
-    return (compile_expression(fp.residual), compile_expression(fp.slope()),
-            compile_expression(theory.XI))
+    forms = tuple(compile_expression(sp.Tuple(*terms)) for terms in fp.terms())
+    return forms, compile_expression(fp.slope()), compile_expression(theory.XI)
 
 
 def _active_share(a1: np.ndarray, a2: np.ndarray, p2: np.ndarray) -> np.ndarray:
@@ -45,7 +47,7 @@ def solve_mixing_fixed_point(batch, inputs: Mapping[str, np.ndarray], options: S
                              ) -> Solution:
     """Solver hook: δ of ``δ ξ(δ) = df1(λ/ξ(δ))/n``; status 2 where λ = 0 and d ≥ the active
     rows (the reduction to plain ridge evaluates those points)."""
-    h_fun, slope_fun, xi_fun = _compiled()
+    forms, slope_fun, xi_fun = _compiled()
     lam, n, p2, a1, a2 = (inputs[k] for k in ("lambda", "n", "p2", "a1", "a2"))
     size = lam.shape[0]
     d = batch.d
@@ -66,11 +68,15 @@ def solve_mixing_fixed_point(batch, inputs: Mapping[str, np.ndarray], options: S
         return xi_fun({}, delta_loo=x, **{k: v[sub] for k, v in sc_i.items()})
 
     def h_and_slope(x: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # h and dh/dlog δ divided by the scale of h's terms in its least-cancelling form
         sc = {k: v[sub] for k, v in sc_i.items()}
         sc["delta_loo"] = x
-        mom = evaluate_moments(batch, (h_fun, slope_fun), sc, size=x.size,
+        sc["d"] = float(d)
+        mom = evaluate_moments(batch, (*forms, slope_fun), sc, size=x.size,
                                index=None if batch.shared else idx[sub])
-        return h_fun(mom, **sc), slope_fun(mom, **sc)
+        h, scale = least_cancelling(forms, mom, sc, x.size)
+        scale = np.where(scale > 0, scale, 1.0)
+        return h / scale, slope_fun(mom, **sc) / scale
 
     # brackets: λ > 0: δ ∈ [df1(λ/ξ(δ_hi))/(2n), tr Σ/(λ n)]; λ = 0: δ ξ(δ) = φ needs
     # δ ≥ φ, and δ_hi = φ/((p_active − φ) a_min) makes p_active·x/(1+x) ≥ φ.
@@ -89,8 +95,8 @@ def solve_mixing_fixed_point(batch, inputs: Mapping[str, np.ndarray], options: S
     delta[idx] = out.x
     iterations[idx] = out.iterations
     status[idx] = out.status
-    h_fin, _ = h_and_slope(out.x, all_i)
-    residual[idx] = np.abs(h_fin) / np.maximum(out.x * xi(out.x, all_i), 1e-300)
+    h_fin, _ = h_and_slope(out.x, all_i)  # relative to the size of its terms
+    residual[idx] = np.abs(h_fin)
     status[idx[(out.status == 0) & ~(residual[idx] <= 1e-10)]] = -1
     return Solution({"delta_loo": delta}, iterations, residual, status)
 

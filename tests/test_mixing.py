@@ -348,3 +348,22 @@ def test_simulator_matches_brute_force():
         mean, se = np.mean(v), np.std(v, ddof=1) / np.sqrt(designs)
         gap = abs(mean - mc.mean[k][0])
         assert gap <= 3 * np.hypot(se, mc.stderr[k][0]), (k, mean, mc.mean[k][0])
+
+
+def test_stable_inflation_equals_the_definition_on_the_fixed_point():
+    # 1 − ηD2 = ν/ξ + ηκ tr Σ(Σ+κ)^{-2}/(nξ²) once δξ = df1(κ)/n holds (λ eliminated); and the
+    # near-threshold form of the fixed point equals the fixed point
+    from modelcollapse.theory.spectral import as_finite_sum
+    from modelcollapse.theory.symbols import d as d_sym
+
+    s = sp.symbols("s1:3", positive=True)
+    nn = sp.Symbol("n", positive=True)
+    fin = {}
+    for name, expr in (("plain", 1 - mixing.ETA * mixing.D2), ("stable", mixing.INFLATION_STABLE),
+                       ("fp", mixing.FIXED_POINT),
+                       ("fp2", mixing.FIXED_POINT_NEAR_THRESHOLD.subs(d_sym, 2))):
+        fin[name] = as_finite_sum(expr.subs(mixing.n, nn), list(s), {})
+    assert sp.simplify(fin["fp"] - fin["fp2"]) == 0
+    # on the fixed point n = df1(κ)/(δξ)
+    n_on = sp.solve(fin["fp"], nn)[0]
+    assert sp.simplify((fin["plain"] - fin["stable"]).subs(nn, n_on)) == 0

@@ -56,7 +56,7 @@ from . import parameters as par
 from . import ridge_isotropic as iso
 from .model import Auxiliary, FixedPoint, ModelSpec, Parameter
 from .spectral import DD, DELTA, GAMMA, IDENTITY, W1D, W1W1, SpectralMoment, df1, df2, isotropic
-from .symbols import c, kappa, lam, n, p1, p2, phi, sigma1, sigma2
+from .symbols import c, d, kappa, lam, n, p1, p2, phi, sigma1, sigma2
 
 __all__ = [
     "alpha",
@@ -71,6 +71,8 @@ __all__ = [
     "SHIFT_CORRELATION",
     "D2",
     "FIXED_POINT",
+    "FIXED_POINT_NEAR_THRESHOLD",
+    "INFLATION_STABLE",
     "row_weights",
     "mean_fit_errors",
     "test_error",
@@ -107,6 +109,14 @@ SHIFT_CORRELATION: sp.Expr = TEACHER_WEIGHT * ETA - ETA_SYNTH
 D2: sp.Expr = df2(kappa) / (n * XI**2)
 #: The fixed point: with κ = λ/ξ, ``δ ξ(δ) − df1(κ)/n = 0``.
 FIXED_POINT: sp.Expr = delta_loo * XI - df1(kappa) / n
+
+#: The same with ``δ ξ(δ) = 1 − Σ_g p_g/(1 + a_g δ)`` and ``df1(κ) = d − κ tr(Σ+κ)^{-1}``:
+#: ``(n − d)/n − p1/(1 + a1 δ) − p2/(1 + a2 δ) + κ tr(Σ+κ)^{-1}/n`` — no cancellation near the
+#: interpolation threshold (n ≈ d, λ → 0), where ``δ ξ(δ) − df1(κ)/n`` is a difference of ones.
+FIXED_POINT_NEAR_THRESHOLD: sp.Expr = sp.Add(
+    (n - d) / n, -p1 / (1 + a1 * delta_loo), -p2 / (1 + a2 * delta_loo),
+    kappa * SpectralMoment(IDENTITY, 0, 1, kappa) / n,
+)
 
 
 def row_weights() -> dict[sp.Symbol, sp.Expr]:
@@ -295,11 +305,23 @@ ALPHA = Parameter("alpha", "weight α ∈ [0, 1] of the synthetic group in the l
                   symbol=alpha, lower=0.0, upper=1.0, key="mixing_weight", typical=(0.0, 1.0))
 
 
+#: ``1 − ηD2`` on the fixed point, as a sum of non-negative terms: with ``δξ = df1(κ)/n`` and
+#: ``df2 = df1 − κ tr Σ(Σ+κ)^{-2}``, ``1 − ηD2 = ν/ξ + ηκ tr Σ(Σ+κ)^{-2}/(nξ²)`` where
+#: ``ν = ξ − δη = Σ_g p_g a_g/(1 + a_g δ)²``.  Near the interpolation threshold ``1 − ηD2`` is a
+#: difference of nearly equal numbers; this form has no cancellation (the analogue of ridge's
+#: ``U_STABLE``).
+INFLATION_STABLE: sp.Expr = (
+    (p1 * a1 / (1 + a1 * delta_loo) ** 2 + p2 * a2 / (1 + a2 * delta_loo) ** 2) / XI
+    + ETA * kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / (n * XI**2)
+)
+
+
 def _declared_risk(teacher, options) -> dict[str, sp.Expr | None]:
     comps = risk_components(teacher)
+    stable = {k: comps[k].subs(1 - ETA * D2, INFLATION_STABLE)
+              for k in ("test_error", "bias", "variance")}
     # ζ is the remainder E − B − V (what the synthetic shift adds)
-    return {"test_error": comps["test_error"], "bias": comps["bias"],
-            "variance": comps["variance"], "zeta": None}
+    return {**stable, "zeta": None}
 
 
 #: Weighted single-step mixing as a model declaration (docs/mathematics.md §3).
@@ -321,7 +343,8 @@ MODEL = ModelSpec(
     ),
     fixed_points=(FixedPoint(delta_loo, FIXED_POINT.subs(kappa, lam / XI),
                              ("n", "p2", "alpha", "ridge"),
-                             "δ, the leave-one-out factor: δ ξ(δ) = df1(λ/ξ(δ))/n"),),
+                             "δ, the leave-one-out factor: δ ξ(δ) = df1(λ/ξ(δ))/n",
+                             forms=(FIXED_POINT_NEAR_THRESHOLD.subs(kappa, lam / XI),)),),
     risk=_declared_risk,
     auxiliaries=lambda teacher, options: (
         Auxiliary("kappa", kappa, lam / XI, "κ = λ/ξ(δ), the effective regularisation"),
