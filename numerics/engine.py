@@ -255,8 +255,8 @@ def evaluate(
     if nm is None:
         raise ValueError(f"model: unknown {model!r}; registered: {', '.join(MODELS)}")
     spec = nm.spec
-    if on_failure not in ("raise", "nan"):
-        raise ValueError(f"on_failure: must be 'raise' or 'nan', got {on_failure!r}")
+    if not isinstance(on_failure, str) or on_failure not in ("raise", "nan"):
+        raise ValueError(f"on_failure: must be 'raise' or 'nan', got {str(on_failure)[:60]!r}")
     options = SolverOptions(maxiter=check_count(maxiter, "maxiter"))
 
     opts: dict[str, str] = {}
