@@ -6,6 +6,7 @@ Every simulator runs on one engine (:func:`run_monte_carlo`) around a per-model 
 
 from . import strategies
 from ._result import MonteCarloResult
+from .check import check
 from .engine import run_monte_carlo
 from .montecarlo import simulate_ridge
 from .montecarlo_iterative import simulate_iterative_mixing, simulate_recursive_retraining
@@ -14,6 +15,7 @@ from .montecarlo_rp import simulate_rp
 
 __all__ = [
     "MonteCarloResult",
+    "check",
     "run_monte_carlo",
     "simulate_ridge",
     "simulate_rp",
