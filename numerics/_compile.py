@@ -143,8 +143,12 @@ def evaluate_moments(
     *,
     size: int | tuple[int, ...] | None = None,
     index: np.ndarray | None = None,
+    skip: np.ndarray | None = None,
 ) -> dict[MomentKey, np.ndarray]:
     """Every moment the ``compiled`` expressions need, as flat arrays.
+
+    ``skip`` (a flat boolean mask) marks points whose values the caller discards: their shift is
+    set to 1 so that no placeholder reaches the spectrum.
 
     Each distinct shift is evaluated once from ``scalars`` (broadcast to ``size``, a length or a
     shape, then flattened) and the
@@ -177,6 +181,8 @@ def evaluate_moments(
         if size is not None:
             t = np.broadcast_to(t, (size,) if isinstance(size, int) else size)
         t = np.ascontiguousarray(t.reshape(-1))
+        if skip is not None:
+            t = np.where(skip, 1.0, t)
         vals = batch.moments(t, specs, index=index)
         for spec, v in vals.items():
             out[(*spec, shift_key)] = v

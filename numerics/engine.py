@@ -380,7 +380,12 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
                                for k, w in weights.items()})
     else:
         batch = _batch(s, weights)
-    moments = _MomentCache(batch, comp.all_expressions(), esize, eval_shape)
+    # points without a solution (a reduction, status 2, or a failure) take their moments at a
+    # placeholder shift — an analytic spectrum rejects a NaN or divergent one — and are
+    # overwritten below
+    unsolved = np.broadcast_to((status_s != 0) & (status_s != 1), eval_shape).reshape(-1)
+    moments = _MomentCache(batch, comp.all_expressions(), esize, eval_shape,
+                           unsolved if unsolved.any() else None)
     aux_values: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for name, sym, _, c, zero in comp.auxiliaries:
@@ -486,9 +491,10 @@ def _full(a: Any, shape: tuple[int, ...]) -> np.ndarray:
 class _MomentCache:
     """Moments on the evaluation grid, computed once per shift for every expression's needs."""
 
-    def __init__(self, batch, expressions, size: int, shape: tuple[int, ...]):
+    def __init__(self, batch, expressions, size: int, shape: tuple[int, ...],
+                 skip: np.ndarray | None = None):
         self.batch, self.size, self.shape = batch, size, shape
-        self.expressions = expressions
+        self.expressions, self.skip = expressions, skip
         self.done: dict = {}
 
     def get(self, compiled: CompiledExpression, scalars: Mapping[str, Any]) -> dict:
@@ -496,7 +502,7 @@ class _MomentCache:
         for shift in missing:
             group = [c for c in self.expressions if any(k[3] == shift for k in c.moments)]
             need = [_only_shift(c, shift) for c in group]
-            vals = evaluate_moments(self.batch, need, scalars, size=self.shape)
+            vals = evaluate_moments(self.batch, need, scalars, size=self.shape, skip=self.skip)
             self.done.update({k: v.reshape(self.shape) for k, v in vals.items()})
         return self.done
 

@@ -38,6 +38,13 @@ def _compiled() -> tuple[tuple[CompiledExpression, ...], CompiledExpression]:
     return forms, compile_expression(fp.slope())
 
 
+def finite_d_forms(forms: tuple, d: float) -> tuple:
+    """The declared residual forms usable at dimension ``d``: the rewrites near the threshold
+    group ``(n − d)/n`` with ``tr (Σ+κ)^{-1}``, which diverge at ``d = ∞`` (the residual itself
+    is then the only form)."""
+    return forms if np.isfinite(d) else forms[:1]
+
+
 def least_cancelling(forms, moments, scalars, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(h, scale)``: per point, the residual in the form whose terms are smallest
     (``scale = Σ |terms|``), so that ``|h|/scale`` measures how well float64 resolved it."""
@@ -119,7 +126,13 @@ def _bracket(batch, idx, lam, n, trace, smin, d):
         p = np.flatnonzero(pos)
 
         def one_minus_df1(k):
-            """``1 − df1(κ)/n``, or ``(n − d)/n + κ tr(Σ+κ)^{-1}/n`` where that cancels less."""
+            """``1 − df1(κ)/n``, or ``(n − d)/n + κ tr(Σ+κ)^{-1}/n`` where that cancels less.
+
+            The second form needs a finite d (tr (Σ+κ)^{-1} diverges at d = ∞).
+            """
+            if not np.isfinite(d).all():
+                mom = batch.moments(k, [("I_d", 1, 1)], index=idx[p])
+                return 1 - mom[("I_d", 1, 1)] / n[p]
             mom = batch.moments(k, [("I_d", 1, 1), ("I_d", 0, 1)], index=idx[p])
             f = mom[("I_d", 1, 1)] / n[p]
             g = k * mom[("I_d", 0, 1)] / n[p]
@@ -222,6 +235,7 @@ def solve_kappa_batch(
     trace = np.broadcast_to(batch.trace, (size,))
     smin = np.broadcast_to(batch.smallest, (size,))
     forms, slope_fun = _compiled()
+    forms = finite_d_forms(forms, d)
 
     kappa = np.zeros(size)
     iterations = np.zeros(size, dtype=np.int64)

@@ -22,7 +22,7 @@ from modelcollapse.theory import mixing as theory
 from ._compile import CompiledExpression, compile_expression, evaluate_moments
 from ._rootfind import bracketed_log_newton
 from .engine import OnFailure, Solution, SolverOptions, evaluate
-from .kappa import least_cancelling
+from .kappa import finite_d_forms, least_cancelling
 from .result import Risk
 
 __all__ = ["weighted_ridge_risk", "solve_mixing_fixed_point", "check_weights",
@@ -48,6 +48,7 @@ def solve_mixing_fixed_point(batch, inputs: Mapping[str, np.ndarray], options: S
     """Solver hook: δ of ``δ ξ(δ) = df1(λ/ξ(δ))/n``; status 2 where λ = 0 and d ≥ the active
     rows (the reduction to plain ridge evaluates those points)."""
     forms, slope_fun, xi_fun = _compiled()
+    forms = finite_d_forms(forms, batch.d)
     lam, n, p2, a1, a2 = (inputs[k] for k in ("lambda", "n", "p2", "a1", "a2"))
     size = lam.shape[0]
     d = batch.d

@@ -35,7 +35,7 @@ def test_registered_entry_is_visible_to_the_cli_in_process(fresh_name, capsys):
     assert main(["derive", "--list"]) == 0
     assert fresh_name in capsys.readouterr().out
     assert main(["derive", fresh_name, "--format", "latex"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out.replace(r" \cdot", "")  # SymPy < 1.13 writes a \cdot
     assert r"c^2_{\mathrm{crit}} = c^{2} \left(1 - p_{2}\right)" in out
     assert r"\lim_{\lambda\to0^+,\ \phi<1} = p_{2} - 1" in out
     assert main(["derive", fresh_name, "--format", "text"]) == 0

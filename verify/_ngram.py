@@ -103,7 +103,7 @@ class CharNGram:
     """
 
     def __init__(self, streams: Sequence[np.ndarray], *, order: int, smoothing: float):
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
             raise ValueError(f"order: expected a whole number ≥ 1, got {order!r}")
         try:
             alpha = float(smoothing)

@@ -117,13 +117,13 @@ def canonical(value: Any) -> Any:
                 "shape": list(arr.shape)}
     if isinstance(value, np.ndarray):
         return canonical(value.tolist())
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool | np.bool_):
         return bool(value)
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, int | np.integer):
         return int(value)
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, float | np.floating):
         return float(value)
     if value is None or isinstance(value, str):
         return value
@@ -185,7 +185,7 @@ def _shape(value: Any, what: str) -> tuple[int, ...]:
     except TypeError:
         dims = ()
     if (not dims or dims[0] < 1 or any(d < 0 for d in dims)
-            or any(isinstance(d, (bool, np.bool_)) for d in items)):
+            or any(isinstance(d, bool | np.bool_) for d in items)):
         raise ValueError(f"{what}: a shape (n_draws ≥ 1, *grid ≥ 0) of whole numbers, "
                          f"got {value!r}")
     return dims
@@ -527,7 +527,7 @@ class MonteCarloCache:
 
 def _seed(seed: Any) -> int:
     """A seed as a whole number ≥ 0, else ValueError."""
-    if isinstance(seed, (bool, np.bool_)):
+    if isinstance(seed, bool | np.bool_):
         raise ValueError(f"seed: a whole number ≥ 0, got {seed!r}")
     try:
         value = operator.index(seed)
