@@ -131,3 +131,15 @@ def test_predict_analytic_errors_name_the_field(change, field):
         predict(dict(BASE, **change))
     assert info.value.field == field, str(info.value)
     assert math.isfinite(len(str(info.value)))
+
+
+@pytest.mark.parametrize("lam, alpha", [(1e-3, 0.3), (0.0, 0.3), (0.0, 0.8)])
+def test_weighted_ridge_at_infinite_dimension_reduces_to_ridge(lam, alpha):
+    # α = p2 is plain ridge (a different fixed point, δ of the mixing equation); at λ = 0 and
+    # d = ∞ > n every weighting gives the same minimum-norm interpolator
+    spec = PowerLawSpectrum(BETA, None, gamma=(1.0, G_EXP), delta=(D_SCALE, D_EXP))
+    n_rows = np.array([1e2, 1e4, 1e7])
+    mixed = evaluate("weighted_ridge", spec, n=n_rows, ridge=lam, alpha=alpha, **KW)
+    plain = ridge_risk(spec, n=n_rows, ridge=lam, **KW)
+    assert mixed.converged.all()
+    np.testing.assert_allclose(mixed.test_error, plain.test_error, rtol=1e-12)
