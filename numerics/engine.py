@@ -59,10 +59,16 @@ _NON_FINITE = -2
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """Options every solver takes: the iteration bound and the convergence tolerances."""
+    """Options every solver takes: the iteration bound, the convergence tolerance and the values
+    of the model's option parameters (``choices``, e.g. ``(("activation", "relu"),)``)."""
 
     maxiter: int = 200
     xtol: float = 1e-14
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def choice(self, name: str) -> str:
+        """The value of the option parameter ``name`` (a KeyError if the model has none)."""
+        return dict(self.choices)[name]
 
 
 @dataclass(frozen=True)
@@ -257,8 +263,6 @@ def evaluate(
     spec = nm.spec
     if not isinstance(on_failure, str) or on_failure not in ("raise", "nan"):
         raise ValueError(f"on_failure: must be 'raise' or 'nan', got {str(on_failure)[:60]!r}")
-    options = SolverOptions(maxiter=check_count(maxiter, "maxiter"))
-
     opts: dict[str, str] = {}
     for p in spec.options:
         v = kwargs.pop(p.name, p.default)
@@ -266,6 +270,8 @@ def evaluate(
             raise ValueError(f"{p.name}: must be one of {', '.join(map(repr, p.choices))}, got "
                              f"{str(v)[:60]!r}")
         opts[p.name] = v
+    options = SolverOptions(maxiter=check_count(maxiter, "maxiter"),
+                            choices=tuple(sorted(opts.items())))
     given = {k: kwargs.pop(k, None) for k in spec.teacher_parameters()}
     if _is_analytic(spectrum):
         s, kind, weights = _analytic(spectrum, spec, given)

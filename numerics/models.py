@@ -7,7 +7,7 @@ Examples
 --------
 >>> from modelcollapse.numerics.models import MODELS
 >>> list(MODELS)
-['ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining']
+['ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining', 'random_features']
 >>> [p.name for p in MODELS["ridge"].spec.grid_parameters]
 ['n', 'p2', 'ridge', 'noise_real', 'noise_synth']
 """
@@ -18,6 +18,7 @@ from modelcollapse.theory import models as theory
 
 from .engine import NumericModel
 from .mixing import check_weights, reduce_to_ridge, solve_mixing_fixed_point
+from .random_features import REGISTERED as RANDOM_FEATURES
 from .random_projection import solve_rp_fixed_point
 from .ridge import solve_ridge_fixed_point
 
@@ -32,6 +33,7 @@ MODELS: dict[str, NumericModel] = {
         NumericModel(theory.WEIGHTED_RIDGE, solve_mixing_fixed_point, check=check_weights,
                      reduce=reduce_to_ridge),
         NumericModel(theory.RECURSIVE_RETRAINING, solve_ridge_fixed_point),
+        RANDOM_FEATURES,  # the activation reaches its solver as an option value
     )
 }
 

@@ -48,6 +48,10 @@ FAMILIES = {
         "recursive_retraining", ("power_law", 1.0), ("random", 1.0, 0.0, 0.0, 0.0, 0.0),
         {"t0": 2.0, "t": 1.5, "ridge": 0.01, "generations": 2, "noise_generator": 1.0,
          "noise": 0.5}),
+    # isotropic: on a power law the Gaussian equivalence is off above ψ = 1 (docs §2.8)
+    "random_features": ProblemFamily(
+        "random_features", ("isotropic", 0.0), ("random", 1.0, 0.5, 0.0, 0.0, 0.0),
+        {"n": 0.8, "m": 0.4, "p2": 0.3, "ridge": 0.05, "noise_real": 0.3, "noise_synth": 0.3}),
 }
 
 

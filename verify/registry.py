@@ -18,7 +18,7 @@ Examples
 --------
 >>> from modelcollapse.verify.registry import MODELS
 >>> sorted(MODELS) == sorted(["ridge", "random_projection", "weighted_ridge",
-...                           "recursive_retraining"])
+...                           "recursive_retraining", "random_features"])
 True
 """
 
@@ -37,6 +37,7 @@ from ._result import MonteCarloResult
 from .montecarlo import simulate_ridge
 from .montecarlo_iterative import simulate_recursive_retraining
 from .montecarlo_mixing import simulate_weighted_ridge
+from .montecarlo_rf import simulate_rf
 from .montecarlo_rp import simulate_rp
 
 __all__ = ["VerifiedModel", "MODELS"]
@@ -72,6 +73,13 @@ def _simulate_rp(p: dict, draws: int, seed: int) -> MonteCarloResult:
     return simulate_rp(p["spectrum"], n=p["n"], m=[p["m"]], p2=p["p2"], ridge=p["ridge"],
                        noise_real=p["noise_real"], noise_synth=p["noise_synth"], draws=draws,
                        seed=seed, **_teacher(p))
+
+
+def _simulate_rf(p: dict, draws: int, seed: int) -> MonteCarloResult:
+    return simulate_rf(p["spectrum"], n=p["n"], m=[p["m"]], p2=p["p2"], ridge=p["ridge"],
+                       noise_real=p["noise_real"], noise_synth=p["noise_synth"],
+                       activation=p.get("activation", "relu"), draws=draws, seed=seed,
+                       **_teacher(p))
 
 
 def _simulate_mixing(p: dict, draws: int, seed: int) -> MonteCarloResult:
@@ -126,6 +134,8 @@ _register(VerifiedModel(NUMERIC["ridge"], _simulate_ridge,
 _register(VerifiedModel(NUMERIC["random_projection"], _simulate_rp,
                         valid=lambda v: _away(v["n"]) and _away(v["m"] / v["n"]),
                         reference=_rp_reference))
+_register(VerifiedModel(NUMERIC["random_features"], _simulate_rf,
+                        valid=lambda v: _away(v["m"] / v["n"])))
 _register(VerifiedModel(NUMERIC["weighted_ridge"], _simulate_mixing,
                         valid=lambda v: _away(v["n"]) and 0.05 <= v["p2"] <= 0.95))
 _register(VerifiedModel(NUMERIC["recursive_retraining"], _simulate_retraining,
