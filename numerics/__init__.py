@@ -11,6 +11,7 @@ from .kappa import KappaResult, solve_kappa
 from .mixing import weighted_ridge_risk
 from .models import MODELS, register
 from .problems import ProblemError, evaluate_problems, parse_problems, validate_problems
+from .random_features import rf_risk
 from .random_projection import rp_risk
 from .result import ConvergenceError, Risk
 from .retraining import recursive_retraining_risk
@@ -27,6 +28,7 @@ __all__ = [
     "register",
     "ridge_risk",
     "rp_risk",
+    "rf_risk",
     "weighted_ridge_risk",
     "recursive_retraining_risk",
     "solve_kappa",
