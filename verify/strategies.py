@@ -530,6 +530,7 @@ def model_families(
     model : str
         A registered model.
     spectrum : {"isotropic", "power_law", "two_level"} or a sequence of them, optional
+        Restricted to the families the model is verified on (its registry entry's ``spectra``).
     teacher : {"random", "fixed"} or a sequence of them, optional
         Restricted to the model's teacher descriptions and those its simulator takes.
     overrides : dict, optional
@@ -557,7 +558,11 @@ def model_families(
              if k in spec.teachers and k in entry.teachers]
     if not kinds:
         raise ValueError(f"teacher: model {model!r} takes {sorted(spec.teachers)}")
-    s_kind = draw(st.sampled_from(_kinds(spectrum, _FAMILY_SPECTRA, "spectrum")))
+    s_kinds = [k for k in _kinds(spectrum, _FAMILY_SPECTRA, "spectrum")
+               if entry.spectra is None or k in entry.spectra]
+    if not s_kinds:
+        raise ValueError(f"spectrum: model {model!r} is verified on {list(entry.spectra or ())}")
+    s_kind = draw(st.sampled_from(s_kinds))
     exponent = {"isotropic": 0.0, "power_law": draw(_floats((0.5, 1.5), "beta")),
                 "two_level": draw(_floats((2.0, 20.0), "ratio"))}[s_kind]
     t_kind = draw(st.sampled_from(kinds))
