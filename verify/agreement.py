@@ -30,7 +30,8 @@ from modelcollapse.numerics.engine import evaluate
 
 from .families import ProblemFamily
 
-__all__ = ["MIN_DRAWS", "SizeCheck", "fit_intercept", "finite_size_check"]
+__all__ = ["MIN_DRAWS", "SizeCheck", "fit_intercept", "finite_size_check", "inverse_size",
+           "log_over_size"]
 
 #: Fewest draws per size from which a verdict is drawn.
 MIN_DRAWS = 10
@@ -38,13 +39,25 @@ MIN_DRAWS = 10
 KEYS = ("test_error", "bias", "variance", "zeta")
 
 
-def fit_intercept(sizes: Sequence[float], diffs: Sequence[float], ses: Sequence[float]
+def inverse_size(d: np.ndarray) -> np.ndarray:
+    """``1/d``: the finite-size bias of a deterministic equivalent with smooth features."""
+    return 1.0 / d
+
+
+def log_over_size(d: np.ndarray) -> np.ndarray:
+    """``ln(d)/d``: the finite-size bias measured for ReLU random features (docs §5.3)."""
+    return np.log(d) / d
+
+
+def fit_intercept(sizes: Sequence[float], diffs: Sequence[float], ses: Sequence[float],
+                  shape: Callable[[np.ndarray], np.ndarray] = inverse_size
                   ) -> tuple[float, float]:
-    """``(a, se(a))`` of the weighted least-squares fit ``diff_k = a + b/d_k``."""
+    """``(a, se(a))`` of the weighted least-squares fit ``diff_k = a + b·shape(d_k)``
+    (``shape`` = :func:`inverse_size` by default)."""
     d = np.asarray(sizes, dtype=float)
     y = np.asarray(diffs, dtype=float)
     w = 1.0 / np.asarray(ses, dtype=float) ** 2
-    x = np.stack([np.ones_like(d), 1.0 / d], axis=1)
+    x = np.stack([np.ones_like(d), shape(d)], axis=1)
     xtwx = x.T @ (w[:, None] * x)
     cov = np.linalg.inv(xtwx)
     coef = cov @ (x.T @ (w * y))
@@ -108,6 +121,7 @@ def finite_size_check(
     nse: float = 3.0,
     atol: float | None = None,
     theory: Callable[[dict[str, Any]], Any] | None = None,
+    shape: Callable[[np.ndarray], np.ndarray] = inverse_size,
 ) -> SizeCheck:
     """Simulate ``family`` at each size and test the d → ∞ extrapolation of ``mc − theory``.
 
@@ -128,6 +142,10 @@ def finite_size_check(
         Absolute floor for exact zeros (default ``1e-12 ×`` the family's largest ``|theory|``).
     theory : callable, optional
         ``theory(problem) -> result with the keys`` (default: the registered model's engine).
+    shape : callable, optional
+        The form of the finite-size bias, ``diff_k = a + b·shape(d_k)`` (default ``1/d``; a
+        registered model states its own as ``finite_size`` in
+        :data:`modelcollapse.verify.registry.MODELS`).
     """
     if draws < MIN_DRAWS:
         raise ValueError(f"draws: a verdict needs at least {MIN_DRAWS} draws per size, got "
@@ -152,7 +170,7 @@ def finite_size_check(
     for k in keys:
         diffs = np.subtract(mean[k], th[k])
         ses = np.sqrt(np.square(se[k]) + floor**2)
-        a, a_se = fit_intercept(sizes, diffs, ses)
+        a, a_se = fit_intercept(sizes, diffs, ses, shape)
         z = a / a_se
         out["intercept"][k], out["intercept_se"][k], out["z"][k] = a, a_se, z
         out["agree"][k] = bool(abs(z) <= nse or np.all(np.abs(diffs) <= floor))

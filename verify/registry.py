@@ -34,6 +34,7 @@ from modelcollapse.numerics.engine import NumericModel
 from modelcollapse.numerics.models import MODELS as NUMERIC
 
 from ._result import MonteCarloResult
+from .agreement import inverse_size, log_over_size
 from .montecarlo import simulate_ridge
 from .montecarlo_iterative import simulate_recursive_retraining
 from .montecarlo_mixing import simulate_weighted_ridge
@@ -56,6 +57,9 @@ class VerifiedModel:
     #: Spectrum families (:mod:`modelcollapse.verify.families`) on which the theory is claimed
     #: to hold at every generated point (None: all).
     spectra: tuple[str, ...] | None = None
+    #: Form of the finite-size bias of its Monte Carlo (``d ↦ shape``; see
+    #: :func:`modelcollapse.verify.agreement.finite_size_check`).
+    finite_size: Callable[[np.ndarray], np.ndarray] = inverse_size
 
     @property
     def name(self) -> str:
@@ -140,7 +144,8 @@ _register(VerifiedModel(NUMERIC["random_projection"], _simulate_rp,
 # the Gaussian equivalence is off above ψ = 1 on spectra of small effective rank
 # (docs/mathematics.md §2.8): property tests draw isotropic spectra only
 _register(VerifiedModel(NUMERIC["random_features"], _simulate_rf,
-                        valid=lambda v: _away(v["m"] / v["n"]), spectra=("isotropic",)))
+                        valid=lambda v: _away(v["m"] / v["n"]), spectra=("isotropic",),
+                        finite_size=log_over_size))
 _register(VerifiedModel(NUMERIC["weighted_ridge"], _simulate_mixing,
                         valid=lambda v: _away(v["n"]) and 0.05 <= v["p2"] <= 0.95))
 _register(VerifiedModel(NUMERIC["recursive_retraining"], _simulate_retraining,
