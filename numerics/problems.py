@@ -282,7 +282,7 @@ def parse_problems(text: str | bytes) -> tuple[list[Problem], bool]:
     Traceback (most recent call last):
     ...
     modelcollapse.numerics.problems.ProblemError: problem 0: field 'model': expected one of \
-'ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining', got a string ('lasso')
+'ridge', 'random_projection', ..., got a string ('lasso')
     """
     if isinstance(text, bytes | bytearray):
         try:

@@ -36,14 +36,14 @@ KEYS = ("test_error", "bias", "variance", "zeta")
 
 
 def _mp_moments(f):
-    mp.mp.dps = 30
-    dens = lambda z: mp.exp(-z * z / 2) / mp.sqrt(2 * mp.pi)  # noqa: E731
+    with mp.workdps(30):  # local precision: never change the global mpmath context
+        dens = lambda z: mp.exp(-z * z / 2) / mp.sqrt(2 * mp.pi)  # noqa: E731
 
-    def e(g):
-        return mp.quad(lambda z: g(z) * dens(z), [-mp.inf, 0, mp.inf])
+        def e(g):
+            return mp.quad(lambda z: g(z) * dens(z), [-mp.inf, 0, mp.inf])
 
-    return (e(f), e(lambda z: z * f(z)), e(lambda z: f(z) ** 2),
-            e(lambda z: f(z) * (z * z - 1)) / mp.sqrt(2))
+        return (e(f), e(lambda z: z * f(z)), e(lambda z: f(z) ** 2),
+                e(lambda z: f(z) * (z * z - 1)) / mp.sqrt(2))
 
 
 @pytest.mark.parametrize("name, f", [("relu", lambda z: max(z, 0)), ("erf", mp.erf),

@@ -173,17 +173,20 @@ def test_ridgeless_isotropic_variance_closed_forms(d, n, m, closed):
 
 @pytest.mark.parametrize("fixed", [False, True])
 def test_large_width_limit_is_the_ridge_reference(fixed):
-    # ψ → ∞ with λ d/m fixed: Theorem 2 → Theorem 1 (corrections O(d/m) = 1e-38 here)
+    # ψ → ∞ with λ d/m fixed: Theorem 2 → Theorem 1 (corrections O(d/m) ≈ 2e-38 here). Powers of
+    # two keep λ d/m exact in binary: a float 0.05·1e40/25 is off by ~1e-17 relative, which a
+    # comparison at 40 digits sees.
     rng = np.random.default_rng(11)
-    d = 25
+    d = 32
     s = _spectrum(rng, 1, d)
     kw = dict(n=40.0, p2=0.4, noise_real=0.3, noise_synth=0.7, **_teacher(rng, s, fixed))
-    m, lam_eff = 1e40, 0.05
+    m, lam_eff = 2.0**130, 2.0**-4
     rp = rp_risk_mp(s, m=m, ridge=lam_eff * m / d, **kw)
     ridge = ridge_risk_mp(s, ridge=lam_eff, **kw)
-    assert abs(rp["theta"] / ridge["kappa"] - 1) < 1e-35
-    for key in ("u", "bias", "variance", "zeta", "test_error"):
-        assert abs(rp[key] / ridge[key] - 1) < 1e-35, key
+    with mpmath.workdps(40):
+        assert abs(rp["theta"] / ridge["kappa"] - 1) < 1e-35
+        for key in ("u", "bias", "variance", "zeta", "test_error"):
+            assert abs(rp[key] / ridge[key] - 1) < 1e-35, key
 
 
 def _definition2(s, gamma, delta, *, n, m, p2, ridge, noise_real, noise_synth, start):
