@@ -1,4 +1,8 @@
-"""``modelcollapse reproduce``: cache, agreement rule, phase diagram, CLI (tiny settings)."""
+"""``modelcollapse reproduce``: cache, phase diagram, CLI (tiny settings).
+
+The agreement rule is tested in ``test_reproduce_agreement.py``, the figures in
+``test_reproduce_figures.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from modelcollapse.numerics.random_projection import rp_risk
 from modelcollapse.verify import MonteCarloResult
 from modelcollapse.verify.cli import main
 from modelcollapse.verify.reproduce import MonteCarloCache, settings_for
-from modelcollapse.verify.reproduce._agreement import AgreementPoint, compare
 from modelcollapse.verify.reproduce.job import parse_figures
 
 
@@ -70,30 +73,6 @@ def test_cache_disabled(tmp_path):
     cache.get_or_compute({"d": 1}, 0, lambda: calls.append(1) or _result())
     cache.get_or_compute({"d": 1}, 0, lambda: calls.append(1) or _result())
     assert len(calls) == 2 and not cache.enabled
-
-
-# ------------------------------------------------------------------ agreement rule
-
-
-def test_agreement_rule_is_theory_md_section_5():
-    p = AgreementPoint("f", "s", "q", "m", 1.0, 300, theory=1.1, mc=1.0, se=0.02, rtol=0.03,
-                       draws=10)
-    # tolerance 3·0.02 + 0.03·1.0 = 0.09 < 0.1
-    assert p.tolerance == pytest.approx(0.09) and not p.agree
-    assert p.z == pytest.approx(5.0)
-    assert AgreementPoint("f", "s", "q", "m", 1.0, 300, 1.08, 1.0, 0.02, 0.03, 10).agree
-    nan_point = AgreementPoint("f", "s", "q", "m", 1.0, 300, np.nan, 1.0, 0.02, 0.03, 10)
-    assert not nan_point.agree
-
-
-def test_compare_rows_and_rounding_floor():
-    mc = MonteCarloResult.from_draws({"bias": np.array([[1e-30], [1.2e-30]]),
-                                      "test_error": np.array([[1.0], [1.02]])}, 0)
-    rows = compare(figure="f", series="s", x_name="n", x=[7], d=10, rtol=0.02, mc=mc,
-                   theory={"bias": np.array([0.0]), "test_error": np.array([1.0])},
-                   quantities=["bias", "test_error"])
-    assert [r.quantity for r in rows] == ["bias", "test_error"]
-    assert all(r.agree for r in rows)  # exact 0 vs 1e-30 covered by atol = 1e-12·max|theory|
 
 
 # ------------------------------------------------------------------ phase diagram
@@ -159,22 +138,45 @@ def test_cli_bad_figures_exit_2(tmp_path, capsys):
 
 
 def test_cli_tiny_run_writes_everything(tmp_path, capsys):
+    """Files, report, table and the exit status (1 exactly when a point disagrees).
+
+    The verdicts themselves are statistics: with 10 draws per point, seed 1 has one Figure 3
+    run (c² = 1, p2 = 0, n = 200, d = 100) whose mean variance is 3.9 standard errors above
+    the exact σ²d/(n − d − 1) — a fluctuation (400 draws of the same problem: 1.0105 ± 0.0010
+    against 1.0101), which the extrapolated rule reports as 2 points that disagree.  This test
+    checks that they are reported, not that a fixed seed has no such fluctuation.
+    """
     out = tmp_path / "figs"
     argv = ["reproduce", "--mode", "tiny", "--figures", "2,3,phase", "--out", str(out),
             "--seed", "1", "--no-progress"]
-    assert main(argv) == 0
+    code = main(argv)
     for name in ("fig2", "fig3", "phase"):
         for ext in ("png", "pdf"):
             assert (out / f"{name}.{ext}").stat().st_size > 1000
     report = (out / "report.md").read_text()
     table = json.loads((out / "agreement.json").read_text())
     m = len(table["points"])
-    assert m > 20 and table["summary"] == f"{m} of {m} points agree"
-    assert f"{m} of {m} points agree" in report and "![fig2](fig2.png)" in report
-    header = (out / "agreement.csv").read_text().splitlines()[0]
-    assert header.startswith("figure,series,quantity")
+    bad = [p for p in table["points"] if not p["agree"]]
+    assert code == (1 if bad else 0)
+    summary = f"{m - len(bad)} of {m} points agree"
+    assert m > 20 and table["summary"] == summary
+    assert summary in report and "![fig2](fig2.png)" in report
+    err = capsys.readouterr().err
+    for p in bad:
+        assert f"disagrees: {p['figure']} {p['series']} {p['quantity']}" in err
+        assert f"**{p['figure']}, {p['series']}, {p['quantity']}" in report
+    assert len(bad) <= 0.03 * m  # the chance fluctuation above, not a systematic gap
+    header = (out / "agreement.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["figure", "series", "quantity"]
+    assert {"sizes", "intercept", "intercept_se", "z", "agree"} <= set(header)
+    assert "## Distribution of z per figure" in report and "| fig3 |" in report
+    # every point: two sizes (d, d/2) or one size with its exact finite-size value
+    for row in table["points"]:
+        assert (len(row["sizes"]) == 2 and row["sizes"][1] == row["sizes"][0] // 2
+                or row["method"] == "exact"), row
+        assert min(row["draws"]) >= 10
     # second run: every Monte Carlo point from the cache, identical table
-    assert main(argv) == 0
+    assert main(argv) == code
     assert "0 computed" in (out / "report.md").read_text()
     assert json.loads((out / "agreement.json").read_text())["points"] == table["points"]
     assert Path(out / ".mc-cache").is_dir()

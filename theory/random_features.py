@@ -94,7 +94,7 @@ __all__ = [
     "MODEL",
 ]
 
-mu1 = sp.Symbol("mu1", positive=True)  #: μ1 = E z σ(z) (only μ1² enters; the absolute value of μ1 is used)
+mu1 = sp.Symbol("mu1", positive=True)  #: μ1 = E z σ(z) (only μ1² enters: its absolute value)
 mu_star = sp.Symbol("mu_star", nonnegative=True)  #: μ* (μ*² = E σ² − μ0² − μ1²)
 
 _e, _tau, _t_star, _g = rp.e, rp.tau, rp.t_star, rp.g

@@ -33,12 +33,16 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+
+with warnings.catch_warnings():  # in Jupyter without ipywidgets: the text bar, silently
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from tqdm.auto import tqdm
 
 from ._result import MonteCarloResult
 

@@ -13,7 +13,8 @@ from ._agreement import AgreementPoint
 from ._cache import MonteCarloCache
 from ._context import Context, FigureOutput
 from ._settings import MODES, Settings, settings_for
-from .figures import FIGURES, figure1, figure2, figure3, figure4, figure5, phase_figure
+from .figures import FIGURES, figure1, figure2, figure3, figure4, figure5
+from .figures_phase import phase_figure
 from .job import ReproduceResult, reproduce
 
 __all__ = [

@@ -1,25 +1,45 @@
-"""One function per figure of the paper (docs/mathematics.md §4) plus the phase diagram.
+"""One function per figure of the paper's Figures 1–5 (docs/mathematics.md §4).
 
 Each function takes a :class:`~modelcollapse.verify.reproduce.Context` and returns a
 :class:`~modelcollapse.verify.reproduce.FigureOutput`: a matplotlib figure (Agg canvas, never a
-display), the agreement rows of its Monte Carlo points and the caption text of the report.
-Theory curves come from :func:`modelcollapse.numerics.ridge_risk` and
-:func:`modelcollapse.numerics.random_projection.rp_risk`; Monte Carlo from
-:func:`modelcollapse.verify.simulate_ridge` and :func:`modelcollapse.verify.simulate_rp`.
+display) whose legend says what every line style and marker means, the agreement rows of its
+Monte Carlo points and the caption text of the report.  Theory curves come from
+:func:`modelcollapse.numerics.ridge_risk` and :func:`modelcollapse.numerics.rp_risk`; Monte Carlo
+from :func:`modelcollapse.verify.simulate_ridge` and :func:`modelcollapse.verify.simulate_rp`,
+each point at two sizes (``d`` and ``d/2``) for the extrapolated agreement rule of
+:mod:`modelcollapse.verify.reproduce._agreement`.  The phase diagram is in
+:mod:`modelcollapse.verify.reproduce.figures_phase`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 
 from modelcollapse.numerics import ridge_risk
 
 from ..montecarlo import simulate_ridge
-from ._agreement import compare
+from ._agreement import SizedRun, compare
 from ._context import Context, FigureOutput
+from ._rp import (
+    QUANTITIES,
+    RP_D,
+    RP_N,
+    RP_N2,
+    mc_sizes,
+    rp_runs,
+    rp_setup,
+    rp_theory,
+    width_branches,
+)
+from ._style import (
+    distinct_colors,
+    mc_errorbar,
+    mc_handle,
+    new_figure,
+    plain_log_axis,
+    plot_branches,
+    style_handles,
+)
 
 __all__ = [
     "figure1",
@@ -27,42 +47,49 @@ __all__ = [
     "figure3",
     "figure4",
     "figure5",
-    "phase_figure",
     "FIGURES",
     "FIG3_C2",
     "FIG3_P2",
-    "RIDGE_RTOL",
+    "planned_runs",
 ]
 
 #: Figure 3 grids (docs/mathematics.md §4).
 FIG3_C2 = (1.0, 0.1, 0.01)
 FIG3_P2 = (0.001, 0.01, 0.1, 0.5, 1.0)
 FIG3_NOISE = 1.0
+#: The paper's largest n in Figure 3; the curves continue until every plateau is reached.
+FIG3_PAPER_N_MAX = 1e5
+#: Fewest synthetic rows of a Figure 3 Monte Carlo point, at the smaller size.  The theory is a
+#: proportionate limit (n2 = p2 n → ∞); with a handful of synthetic rows the per-draw ζ is a χ²
+#: with a few degrees of freedom, so its mean is skewed and its standard error unreliable.
+FIG3_MIN_SYNTH_ROWS = 10
 
-#: Relative allowance of the ridge Monte Carlo (Figure 3).  Isotropic, ridgeless, n > d: the
-#: exact finite-size variance is σ² d/(n − d − 1) against the limit σ² d/(n − d), a relative
-#: bias 1/(n − d − 1) ≤ 1 % for n ≥ 200 at d = 100; 2 % covers it with margin.
-RIDGE_RTOL = 0.02
+FIG1_N2 = (50, 200, 400)
+FIG1_C2 = (0.0, 0.1, 0.5, 1.0)
+#: Figure 1 widths: from m = 1 to far past the threshold (the m → ∞ limit is marked).
+FIG1_M_MAX = 2e5
+FIG2_C2 = 0.1
+FIG4_P2 = (0.02, 0.1, 0.2, 0.4, 0.6, 0.8)
+FIG4_C2 = 0.1
+FIG5_C2 = (0.0, 0.01, 0.1, 0.5, 1.0)
 
-QUANTITIES = ("test_error", "bias", "variance", "zeta")
-
-
-def _new_figure(ncols: int, width: float = 4.4, height: float = 3.8) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.atleast_1d(fig.subplots(1, ncols))
-    return fig, axes
-
-
-def _colors(k: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"]
-    return [cmap(0.9 * i / max(k - 1, 1)) for i in range(k)]
+_RP_PARAMS = ("Σ eigenvalues ∝ 1/j with tr Σ = 1, d = 600, n = 500, w1 ~ N(0, I/d), "
+              "Δ = (c²/d)Σ^{-1}, σ1 = σ2 = 0.1, λ = 1e-8")
 
 
 def _is_whole(x: float) -> bool:
     return abs(x - round(x)) < 1e-9
+
+
+def _sizes_note(ctx: Context, what: str) -> str:
+    d = ctx.settings.rp_mc_d
+    big, small = mc_sizes(d)
+    return (f"Monte Carlo ({what}): every point simulated at d = {big} and d = {small} with the "
+            f"same φ, ψ, p2 (n, n2, m scaled by d/600; {ctx.settings.rp_draws} and "
+            f"{ctx.settings.rp_draws * ctx.settings.half_draws} draws); markers: the d = {big} "
+            f"mean ± 3 se at the equivalent paper width m·600/{big}. The agreement table "
+            "extrapolates the differences from the theory at each simulated size to d → ∞ "
+            "(docs/mathematics.md §5).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,338 +97,377 @@ def _is_whole(x: float) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def _fig3_sizes(n: int, p2: float, d: int) -> list[tuple[int, int]]:
+    """``[(d, n), (d/2, n/2)]`` when both have n > d and whole, ≥ 10 synthetic rows, else []."""
+    if d % 2 or n % 2:
+        return []
+    pairs = [(d, n), (d // 2, n // 2)]
+    for dd, nn in pairs:
+        if not (nn > dd + 1 and _is_whole(p2 * nn)
+                and (p2 == 0 or p2 * nn >= FIG3_MIN_SYNTH_ROWS)):
+            return []
+    return pairs
+
+
+def _fig3_n_max(c2: float, d: int) -> float:
+    """Largest n drawn: where the clean error σ²d/n is 1/30 of the lowest plateau p2²c²."""
+    low = min(FIG3_P2) ** 2 * c2
+    return float(10 ** np.ceil(np.log10(30 * FIG3_NOISE**2 * d / low)))
+
+
 def figure3(ctx: Context) -> FigureOutput:
     """Figure 3: test error of ridge against ``n`` (log–log) for several ``p2`` and ``c²``.
 
     Classical linear model (docs/mathematics.md §1), isotropic ``Σ = I_d`` with ``d =
-    settings.ridge_d``,
-    ridgeless (λ → 0⁺), random effects ``Γ = I/d`` (``r² = 1``), ``Δ = (c²/d) I``, σ1 = σ2 = 1.
-    The ``p2 = 0`` curve is the clean scaling law ``σ² φ/(1 − φ) ≈ σ² d/n``; every ``p2 > 0``
-    curve flattens at the strong-model-collapse plateau ``p2² c²`` (dotted).
+    settings.ridge_d``, ridgeless (λ → 0⁺), random effects ``Γ = I/d`` (``r² = 1``),
+    ``Δ = (c²/d) I``, σ1 = σ2 = 1.  The ``p2 = 0`` curve is the clean scaling law
+    ``σ² φ/(1 − φ) ≈ σ² d/n``; every ``p2 > 0`` curve flattens at the strong-model-collapse
+    plateau ``p2² c²`` (dotted), drawn for every p2 by extending n past the paper's 10⁵.
     """
-    s = ctx.settings
-    d = s.ridge_d
-    spectrum = np.ones(d)
-    gamma = np.full(d, 1.0 / d)
-    n_grid = np.geomspace(200.0, 1e5, s.theory_points)
-    p2_all = (0.0, *FIG3_P2)
-    fig, axes = _new_figure(len(FIG3_C2))
-    colors = dict(zip(FIG3_P2, _colors(len(FIG3_P2)), strict=True))
+    st = ctx.settings
+    d = st.ridge_d
+    fig, axes = new_figure(len(FIG3_C2), width=4.8, height=4.4)
+    colors = dict(zip(FIG3_P2, distinct_colors(len(FIG3_P2)), strict=True))
     points = []
+    clean = None  # the p2 = 0 Monte Carlo, shared by the panels
     for ax, c2 in zip(axes, FIG3_C2, strict=True):
-        delta = np.full(d, c2 / d)
+        n_max = _fig3_n_max(c2, d)
+        n_grid = np.geomspace(200.0, n_max, st.theory_points)
         common = dict(ridge=0.0, noise_real=FIG3_NOISE, noise_synth=FIG3_NOISE,
-                      gamma=gamma, delta=delta)
-        for p2 in p2_all:
-            th = ridge_risk(spectrum, n=n_grid, p2=p2, **common)
-            style = dict(color="black", ls="--", lw=1.5) if p2 == 0 else dict(color=colors[p2])
-            label = "p2 = 0 (clean scaling law)" if p2 == 0 else f"p2 = {p2:g}"
-            ax.loglog(n_grid, th.test_error, label=label, **style)
-            if p2 > 0 and p2**2 * c2 > 2e-4:
-                ax.axhline(p2**2 * c2, color=colors[p2], ls=":", lw=0.8)
-            mc_n = [n for n in s.ridge_mc_n if _fig3_mc_ok(n, p2, d)]
-            means, ses = [], []
-            for n in mc_n:
-                params = dict(figure="fig3", model="ridge", spectrum=spectrum, n=n, p2=p2,
-                              ridge=[0.0], noise=FIG3_NOISE, gamma=gamma, delta=delta,
-                              draws=s.ridge_draws)
-
-                def run(seed, n=n, p2=p2, delta=delta):
-                    return simulate_ridge(spectrum, n=n, p2=p2, ridge=[0.0], draws=s.ridge_draws,
-                                          seed=seed, noise_real=FIG3_NOISE,
-                                          noise_synth=FIG3_NOISE, gamma=gamma, delta=delta)
-
-                mc = ctx.simulate(f"fig3 c2={c2} p2={p2} n={n}", params, run)
-                th_n = ridge_risk(spectrum, n=float(n), p2=p2, **common)
-                theory = {q: np.atleast_1d(getattr(th_n, q)) for q in QUANTITIES}
-                points += compare(figure="fig3", series=f"c²={c2:g}, p2={p2:g}", x_name="n",
-                                  x=[n], theory=theory, mc=mc, quantities=QUANTITIES,
-                                  rtol=RIDGE_RTOL, d=d)
-                means.append(mc.mean["test_error"][0])
-                ses.append(mc.stderr["test_error"][0])
-            if mc_n:
-                ax.errorbar(mc_n, means, yerr=3 * np.asarray(ses), fmt="o", ms=4, capsize=2,
-                            color=style["color"], mfc="white", zorder=5)
+                      gamma=np.full(d, 1.0 / d), delta=np.full(d, c2 / d))
+        ax.axvspan(FIG3_PAPER_N_MAX, n_max, color="0.93", zorder=0)
+        for p2 in (0.0, *FIG3_P2):
+            th = ridge_risk(np.ones(d), n=n_grid, p2=p2, **common)
+            if p2 == 0:
+                ax.loglog(n_grid, th.test_error, color="black", ls="--", lw=1.6, zorder=4)
+            else:
+                ax.loglog(n_grid, th.test_error, color=colors[p2], lw=1.5)
+                plateau = p2**2 * c2
+                ax.axhline(plateau, color=colors[p2], ls=":", lw=1.0)
+                ax.text(n_max, plateau, f"p2²c² = {plateau:.2g}", color=colors[p2], fontsize=7,
+                        ha="right", va="bottom")
+            if p2 == 0 and clean is not None:  # no synthetic rows: the same problem for any c²
+                shown = clean
+            else:
+                new_points, shown = _fig3_mc(ctx, d, c2, p2)
+                points += new_points
+                if p2 == 0:
+                    clean = shown
+            if shown:
+                n_s, mean, se = map(np.asarray, zip(*shown, strict=True))
+                mc_errorbar(ax, n_s, mean, se, "black" if p2 == 0 else colors[p2])
+        ax.text(FIG3_PAPER_N_MAX * 1.3, 2.0, "beyond the paper's\nrange of n", fontsize=7,
+                va="top", color="0.35")
         ax.set_title(f"c² = {c2:g}")
         ax.set_xlabel("n (training rows)")
-        ax.set_ylim(5e-4, 3.0)
+        ax.set_xlim(200.0, n_max)
+        ax.set_ylim(min(FIG3_P2) ** 2 * c2 / 4, 3.0)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("test error $E_{test}$")
-    axes[-1].legend(fontsize=7, loc="lower left")
+    handles = style_handles([(f"p2 = {p2:g}", dict(color=colors[p2], lw=1.5))
+                             for p2 in FIG3_P2])
+    handles += style_handles([
+        ("p2 = 0: clean scaling law σ²φ/(1−φ)", dict(color="black", ls="--", lw=1.6)),
+        ("solid: theory (Theorem 1)", dict(ls="-")),
+        ("dotted: plateau p2²c² (labelled)", dict(ls=":")),
+    ])
+    handles.append(mc_handle(f"Monte Carlo, d = {d} (± 3 se)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=7.5, frameon=False)
+    small = d // 2
     caption = (
         "Classical ridge (Theorem 1): test error against the number of rows n, log–log. "
         f"Isotropic Σ = I_d with d = {d}, ridgeless (λ → 0⁺), random effects Γ = I/d (r² = 1), "
         "Δ = (c²/d) I, σ1 = σ2 = 1 (the paper does not state d; this choice keeps every n ≥ 200 "
-        "below the interpolation threshold n = d). Dashed: p2 = 0, the clean scaling law "
-        "σ²φ/(1−φ) ≈ σ²d/n. Dotted: the plateau p2²c² that every p2 > 0 curve approaches "
-        "(strong model collapse). Markers: Monte Carlo mean ± 3 se at the n where p2·n is a "
-        "whole number of at least 10 synthetic rows (the theory is a proportionate limit, "
-        "n2 = p2·n → ∞; with 1–2 synthetic rows the per-draw ζ is a skewed χ² with 1–2 "
-        "degrees of freedom and its standard error is unreliable — n2 = 1 at p2 = 0.001 was "
-        "seen 3.6 se off with 10 draws)."
+        "below the interpolation threshold n = d). Dashed black: p2 = 0, the clean scaling law "
+        "σ²φ/(1−φ) ≈ σ²d/n. Solid: p2 > 0. Dotted: the plateau p2²c² that every p2 > 0 curve "
+        "approaches (strong model collapse), labelled with its value; n is continued past the "
+        "paper's 10⁵ (grey band) until the lowest plateau is reached, so that every plateau is "
+        "visible — within the paper's range the p2 = 0.001 and 0.01 curves are still on the "
+        f"clean line. Markers: Monte Carlo at d = {d} (mean ± 3 se), simulated also at "
+        f"d = {small} with n/2 rows ({st.ridge_draws} and {st.ridge_draws * st.half_draws} "
+        "draws) for the extrapolated agreement rule, where n > d and p2·n is a whole number of "
+        f"at least {FIG3_MIN_SYNTH_ROWS} synthetic rows at both sizes (with one or two "
+        "synthetic rows the per-draw ζ is a skewed χ² and its standard error unreliable)."
     )
     return FigureOutput("fig3", "Figure 3 — strong model collapse in the scaling law", fig,
                         caption, points)
 
 
-def _plan_fig3(settings) -> int:
-    d = settings.ridge_d
-    return len(FIG3_C2) * sum(
-        1 for p2 in (0.0, *FIG3_P2) for n in settings.ridge_mc_n
-        if _fig3_mc_ok(n, p2, d)
-    )
+def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> tuple[list, list]:
+    """Agreement rows and the markers ``(n, mean, se)`` at d of one (c², p2) series."""
+    st = ctx.settings
+    points, shown = [], []
+    for n in st.ridge_mc_n:
+        pairs = _fig3_sizes(n, p2, d)
+        if not pairs:
+            continue
+        runs = []
+        for j, (dd, nn) in enumerate(pairs):
+            draws = st.ridge_draws * (1 if j == 0 else st.half_draws)
+            gamma, delta = np.full(dd, 1.0 / dd), np.full(dd, c2 / dd)
+            params = dict(figure="fig3", model="ridge", d=dd, n=nn, p2=p2,
+                          c2=None if p2 == 0 else c2, ridge=[0.0], noise=FIG3_NOISE,
+                          draws=draws)
 
+            def run(seed, dd=dd, nn=nn, gamma=gamma, delta=delta, draws=draws):
+                return simulate_ridge(np.ones(dd), n=nn, p2=p2, ridge=[0.0], draws=draws,
+                                      seed=seed, noise_real=FIG3_NOISE,
+                                      noise_synth=FIG3_NOISE, gamma=gamma, delta=delta,
+                                      progress=False)
 
-#: Fewest synthetic rows of a Figure 3 Monte Carlo point.  The theory is a proportionate limit
-#: (n2 = p2 n → ∞); with a handful of synthetic rows the per-draw ζ is a χ² with a few degrees
-#: of freedom (one row: χ²₁), so its mean is badly skewed and its standard error unreliable.
-FIG3_MIN_SYNTH_ROWS = 10
-
-
-def _fig3_mc_ok(n: int, p2: float, d: int) -> bool:
-    return n > d and _is_whole(p2 * n) and (p2 == 0 or p2 * n >= FIG3_MIN_SYNTH_ROWS)
+            label = f"fig3 p2={p2} n={nn} d={dd}" + ("" if p2 == 0 else f" c2={c2}")
+            mc = ctx.simulate(label, params, run, expect={q: (draws, 1) for q in QUANTITIES})
+            th = ridge_risk(np.ones(dd), n=float(nn), p2=p2, ridge=0.0, noise_real=FIG3_NOISE,
+                            noise_synth=FIG3_NOISE, gamma=gamma, delta=delta)
+            runs.append(SizedRun(dd, {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES},
+                                 mc))
+        series = "p2=0 (any c²)" if p2 == 0 else f"c²={c2:g}, p2={p2:g}"
+        points += compare(figure="fig3", series=series, x_name="n", x=[n], runs=runs,
+                          quantities=QUANTITIES)
+        shown.append((n, runs[0].mc.mean["test_error"][0], runs[0].mc.stderr["test_error"][0]))
+    return points, shown
 
 
 # --------------------------------------------------------------------------------------------
 # Random-projections figures (docs/mathematics.md §2, §4)
 # --------------------------------------------------------------------------------------------
 
-RP_D, RP_N, RP_N2 = 600, 500, 200
-RP_RIDGE = 1e-8
-RP_NOISE = 0.1
-FIG1_N2 = (50, 200, 400)
-FIG1_C2 = (0.0, 0.1, 0.5, 1.0)
-FIG2_C2 = 0.1
-FIG4_P2 = (0.02, 0.1, 0.2, 0.4, 0.6, 0.8)
-FIG4_C2 = 0.1
-FIG5_C2 = (0.0, 0.01, 0.1, 0.5, 1.0)
-#: Widths of the theory curves stay this far (relative) from the threshold m = n.
-THRESHOLD_GAP = 0.02
 
+def figure1(ctx: Context) -> FigureOutput:
+    """Figure 1: Pareto diagram of (real-only error, mixed error) over widths m.
 
-def rp_rtol(d: int) -> float:
-    """Relative allowance of the random-projections Monte Carlo: O(1/d) finite-size bias.
-
-    docs/mathematics.md §5 gives 2–3 % at d ≈ 300 away from ψ = 1; we use ``max(0.03, 9/d)`` (3 %
-    down to
-    d = 300, growing as 1/d below).
+    Isotropic Σ = I (the paper's §3.3), n = 500, d = 600, Γ = I/d, Δ = (c²/d) I, σ = 0.1,
+    λ = 1e-8.  Each point of a curve is one width m, from m = 1 to far past the threshold
+    (the m → ∞ end is marked); the two branches m < n and m > n are drawn separately.  The
+    Pareto frontier (:func:`~modelcollapse.numerics.pareto.pareto_frontier`, non-dominated
+    widths over the whole range) is marked by stars.
     """
-    return max(0.03, 9.0 / d)
+    from modelcollapse.numerics.pareto import pareto_frontier
+
+    st = ctx.settings
+    s, gamma, dl1 = rp_setup(RP_D, "isotropic")
+    below, above = width_branches(RP_N, st.theory_points, m_min=1.0)
+    above = np.union1d(above, np.geomspace(1000.0, FIG1_M_MAX, st.theory_points // 4))
+    branches = (below, above)
+    x = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=0.0, c2=0.0).test_error for m in branches]
+    fig, axes = new_figure(len(FIG1_N2), width=4.9, height=4.6)
+    colors = dict(zip(FIG1_C2, distinct_colors(len(FIG1_C2)), strict=True))
+    psi_mc = st.fig1_mc_psi
+    _, runs_x = rp_runs(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0, psi=psi_mc,
+                        quantities=("test_error",))
+    points = compare(figure="fig1", series="real only (p2=0)", x_name="psi", x=psi_mc,
+                     runs=runs_x, quantities=("test_error",))
+    mc_x = runs_x[0].mc
+    notes, frontiers = [], []
+    lo = np.inf
+    for ax, n2 in zip(axes, FIG1_N2, strict=True):
+        p2 = n2 / RP_N
+        for c2 in FIG1_C2:
+            y = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2).test_error
+                 for m in branches]
+            plot_branches(ax, x, y, color=colors[c2], lw=1.6)
+            xs, ys = np.concatenate(x), np.concatenate(y)
+            ms = np.concatenate(branches)
+            idx = pareto_frontier(xs, ys)
+            frontiers.append((n2, c2, ms[idx]))
+            ax.plot(xs[idx], ys[idx], "*", ms=17, mfc="none", mec=colors[c2], mew=1.4,
+                    zorder=6)
+            ax.plot(x[0][0], y[0][0], "s", color=colors[c2], ms=5, zorder=7)
+            ax.plot(x[1][-1], y[1][-1], "^", color=colors[c2], ms=6, zorder=7)
+            notes.append(f"n2 = {n2}, c² = {c2:g}: Pareto frontier at m = "
+                         + ", ".join(f"{m:.0f}" for m in ms[idx]) + " (x = "
+                         + ", ".join(f"{v:.3g}" for v in xs[idx]) + "; y = "
+                         + ", ".join(f"{v:.3g}" for v in ys[idx]) + ")")
+            _, runs_y = rp_runs(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic", p2=p2, c2=c2,
+                                psi=psi_mc, quantities=("test_error",))
+            points += compare(figure="fig1", series=f"n2={n2}, c²={c2:g}", x_name="psi",
+                              x=psi_mc, runs=runs_y, quantities=("test_error",))
+            mc_y = runs_y[0].mc
+            ax.errorbar(mc_x.mean["test_error"], mc_y.mean["test_error"],
+                        xerr=3 * mc_x.stderr["test_error"], yerr=3 * mc_y.stderr["test_error"],
+                        fmt="o", ms=5, color=colors[c2], mfc="white", capsize=2, zorder=8)
+            lo = min(lo, float(xs.min()), float(ys.min()))
+        ax.set_title(f"n2 = {n2} synthetic of n = {RP_N}", fontsize=10)
+        ax.set_xlabel("test error, trained on the n real rows only")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo / 1.15, 30.0)
+        ax.set_ylim(lo / 1.15, 30.0)
+        ax.plot([lo / 2, 40], [lo / 2, 40], color="black", ls=(0, (4, 3)), lw=0.9, zorder=4)
+        plain_log_axis(ax)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("test error, trained on the mix (n − n2 real, n2 synthetic)")
+    handles = style_handles([(f"c² = {c2:g}", dict(color=colors[c2], lw=1.6))
+                             for c2 in FIG1_C2])
+    handles += style_handles([
+        ("solid: theory, one point per width m", dict(ls="-")),
+        ("m → 0 end (m = 1)", dict(ls="", marker="s", ms=5)),
+        (f"m → ∞ end (m = {FIG1_M_MAX:.0e})", dict(ls="", marker="^", ms=6)),
+        ("Pareto frontier (non-dominated widths)", dict(ls="", marker="*", ms=14, mfc="none",
+                                                        mew=1.4)),
+        ("dashed: y = x (synthetic rows cost nothing)", dict(ls=(0, (4, 3)), lw=0.9,
+                                                             color="black")),
+    ])
+    handles.append(mc_handle("Monte Carlo (± 3 se on both axes)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=7.5, frameon=False)
+    two = [f"n2 = {n2}, c² = {c2:g}" for n2, c2, ms in frontiers if len(ms) > 1]
+    caption = (
+        "Pareto diagram (random projections, Theorem 2). Each point of a curve is one width m: "
+        f"x = test error of the model trained on the n = {RP_N} real rows only, y = test "
+        "error of the same width trained on n − n2 real and n2 synthetic rows; the dashed "
+        "diagonal y = x is where the synthetic rows cost nothing. Widths run from m = 1 "
+        f"(square: both errors ≈ r² = 1, the model learns nothing) to m = {FIG1_M_MAX:.0e} "
+        "(triangle: the m → ∞ limit); the branches m < n and m > n are drawn separately — "
+        "both errors diverge at the interpolation threshold m = n and leave the plot at its "
+        "top right. Open stars: the Pareto frontier over the whole width range, the widths no "
+        "other width beats on both axes. With Σ = I and λ = 1e-8 both errors fall "
+        "monotonically past the threshold, so the complete frontier has one or two points: "
+        "the infinite width, and also the smallest width where the synthetic rows are poor "
+        "enough that learning nothing beats learning from the mix ("
+        + ("; ".join(two) if two else "none here") + "). No width trades one regime against "
+        "the other in this setting. Σ = I_d (isotropic, as in the paper's §3.3; its "
+        "App. A.1 says power law), d = 600, Γ = I/d, Δ = (c²/d) I, σ1 = σ2 = 0.1, λ = 1e-8. "
+        "The isotropic theory depends on the ratios only, so the Monte Carlo at a reduced size "
+        "is compared with these same curves. Markers: Monte Carlo at ψ = m/n ∈ "
+        f"{{{', '.join(f'{p:g}' for p in psi_mc)}}}. " + _sizes_note(ctx, "isotropic")
+    )
+    return FigureOutput("fig1", "Figure 1 — Pareto diagram over model width", fig, caption,
+                        points, notes)
 
 
-def _harmonic(d: int) -> np.ndarray:
-    s = 1.0 / np.arange(1, d + 1)
-    return s / s.sum()
-
-
-def _rp_setup(d: int, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Spectrum, Γ and Δ₁ (Δ = c² Δ₁, ``tr ΣΔ₁ = 1``).
-
-    ``"harmonic"``: eigenvalues ∝ 1/j, tr Σ = 1, Γ = I/d, Δ₁ = Σ^{-1}/d (Figs 2, 4, 5).
-    ``"isotropic"``: Σ = I, Γ = I/d, Δ₁ = I/d (Figure 1, the paper's §3.3).
-    """
-    s = _harmonic(d) if kind == "harmonic" else np.ones(d)
-    return s, np.full(d, 1.0 / d), 1.0 / (d * s)
-
-
-def _width_grid(n: int, points: int) -> np.ndarray:
-    m = np.linspace(4.0, 1000.0 * n / RP_N, points)
-    return m[np.abs(m / n - 1) > THRESHOLD_GAP]
-
-
-def _rp_theory(s, gamma, dl1, *, n, m, p2, c2):
-    from modelcollapse.numerics.random_projection import rp_risk
-
-    return rp_risk(s, n=float(n), m=m, p2=p2, ridge=RP_RIDGE, noise_real=RP_NOISE,
-                   noise_synth=RP_NOISE, gamma=gamma, delta=c2 * dl1, on_failure="raise")
-
-
-def _rp_mc(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi, n_paper=RP_N):
-    """Monte Carlo at the reduced size and the theory at that same size.
-
-    Returns ``(m_mc, m_plot, mc, theory_dict, d_mc)``: widths simulated, the same widths scaled
-    to the paper's size for plotting, the result, and the theory at the simulated size.
-    """
-    from ..montecarlo_rp import simulate_rp
-
-    d_mc = ctx.settings.rp_mc_d
-    scale = d_mc / RP_D
-    n_mc = int(round(n_paper * scale))
-    m_mc = np.unique(np.round(np.asarray(psi) * n_mc).astype(int))
-    s, gamma, dl1 = _rp_setup(d_mc, kind)
-    delta = c2 * dl1
-    draws = ctx.settings.rp_draws
-    params = dict(model="rp", kind=kind, d=d_mc, n=n_mc, m=m_mc, p2=p2, c2=c2, ridge=RP_RIDGE,
-                  noise=RP_NOISE, draws=draws)
-
-    def run(seed):
-        return simulate_rp(s, n=n_mc, m=m_mc, p2=p2, ridge=RP_RIDGE, noise_real=RP_NOISE,
-                           noise_synth=RP_NOISE, gamma=gamma, delta=delta, draws=draws,
-                           seed=seed)
-
-    mc = ctx.simulate(label, params, run)
-    th = _rp_theory(s, gamma, dl1, n=n_mc, m=m_mc.astype(float), p2=p2, c2=c2)
-    theory = {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES}
-    return m_mc, m_mc / scale, mc, theory, d_mc, n_mc
-
-
-def _mc_size_curve(ctx: Context, m: np.ndarray, *, kind: str, p2: float, c2: float):
-    """Theory at the Monte Carlo size on the paper's width axis, or ``None`` at d = 600."""
+def _mc_size_branches(ctx: Context, branches, *, p2: float, c2: float):
+    """Theory at the larger Monte Carlo size on the paper's width axis (None at d = 600)."""
     d_mc = ctx.settings.rp_mc_d
     if d_mc == RP_D:
         return None
     scale = d_mc / RP_D
-    n_mc = int(round(RP_N * scale))
-    s, gamma, dl1 = _rp_setup(d_mc, kind)
-    m_mc = m * scale
-    keep = np.abs(m_mc / n_mc - 1) > THRESHOLD_GAP
-    th = _rp_theory(s, gamma, dl1, n=n_mc, m=m_mc[keep], p2=p2, c2=c2)
-    return m[keep], th
+    s, gamma, dl1 = rp_setup(d_mc, "harmonic")
+    n_mc = RP_N * scale
+    return [rp_theory(s, gamma, dl1, n=n_mc, m=m * scale, p2=p2, c2=c2) for m in branches]
 
 
-def _mc_note(ctx: Context) -> str:
-    d = ctx.settings.rp_mc_d
-    if d == RP_D:
-        return "Monte Carlo at the paper's size (d = 600, n = 500)."
-    return (f"Monte Carlo at reduced size d = {d} (n, n2, m scaled by {d}/600, same φ, ψ, p2); "
-            "markers are drawn at the equivalent paper width m·600/d and compared in the table "
-            "with the theory at the simulated size (thin dashed curves: theory at that size; "
-            "with Γ = I/d the bias scales as 1/d, so it differs visibly from the paper-size "
-            "curve).")
+def _threshold(ax) -> None:
+    ax.axvline(RP_N, color="grey", ls="-.", lw=0.9, zorder=1)
 
 
-def figure1(ctx: Context) -> FigureOutput:
-    """Figure 1: Pareto frontiers of (real-only error, mixed error) over widths m.
+def _rp_legend_styles(ctx: Context, extra=()) -> list:
+    d_mc = ctx.settings.rp_mc_d
+    entries = [("solid: theory, d = 600 (the paper's size)", dict(ls="-"))]
+    if d_mc != RP_D:
+        entries.append((f"dashed: theory at the Monte Carlo size d = {d_mc}",
+                        dict(ls="--", lw=0.8)))
+    entries.append(("dash-dot: interpolation threshold m = n", dict(ls="-.", lw=0.9,
+                                                                     color="grey")))
+    handles = style_handles([*extra, *entries])
+    handles.append(mc_handle(f"Monte Carlo, d = {d_mc} (± 3 se)"))
+    return handles
 
-    Isotropic Σ = I (the paper's §3.3), n = 500, d = 600, Γ = I/d, Δ = (c²/d) I, σ = 0.1,
-    λ = 1e-8.  Each point is one width m; the frontier (thick) is
-    :func:`~modelcollapse.numerics.pareto.pareto_frontier` of the curve (thin).
-    """
-    from modelcollapse.numerics.pareto import pareto_frontier
 
-    s, gamma, dl1 = _rp_setup(RP_D, "isotropic")
-    m = _width_grid(RP_N, ctx.settings.theory_points)
-    x = _rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=0.0, c2=0.0).test_error
-    fig, axes = _new_figure(len(FIG1_N2))
-    colors = dict(zip(FIG1_C2, _colors(len(FIG1_C2)), strict=True))
-    points = []
-    psi = ctx.settings.fig1_mc_psi
-    _, _, mc_x, th_x, d_mc, _ = _rp_mc(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0,
-                                       psi=psi)
-    points += compare(figure="fig1", series="real only (p2=0)", x_name="psi", x=psi,
-                      theory=th_x, mc=mc_x, quantities=("test_error",), rtol=rp_rtol(d_mc),
-                      d=d_mc)
-    finite = np.isfinite(x)
-    for ax, n2 in zip(axes, FIG1_N2, strict=True):
-        p2 = n2 / RP_N
-        for c2 in FIG1_C2:
-            y = _rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2).test_error
-            ok = finite & np.isfinite(y)
-            idx = np.flatnonzero(ok)[pareto_frontier(x[ok], y[ok])]
-            ax.plot(x[ok], y[ok], color=colors[c2], lw=0.6, alpha=0.35)
-            ax.plot(x[idx], y[idx], color=colors[c2], lw=2.2, label=f"c² = {c2:g}")
-            _, _, mc_y, th_y, _, _ = _rp_mc(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic",
-                                            p2=p2, c2=c2, psi=psi)
-            points += compare(figure="fig1", series=f"n2={n2}, c²={c2:g}", x_name="psi", x=psi,
-                              theory=th_y, mc=mc_y, quantities=("test_error",),
-                              rtol=rp_rtol(d_mc), d=d_mc)
-            ax.errorbar(mc_x.mean["test_error"], mc_y.mean["test_error"],
-                        xerr=3 * mc_x.stderr["test_error"], yerr=3 * mc_y.stderr["test_error"],
-                        fmt="o", ms=4, color=colors[c2], mfc="white", capsize=2, zorder=5)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(f"n2 = {n2} synthetic of n = {RP_N}")
-        ax.set_xlabel("test error, trained on real data only")
-        ax.grid(True, which="both", alpha=0.25)
-    axes[0].set_ylabel("test error, trained on the mix")
-    axes[-1].legend(fontsize=8, loc="lower right")
-    caption = (
-        "Pareto diagram (random projections, Theorem 2). Each point of a curve is one width m "
-        "(m from 4 to 1000, skipping |m/n − 1| ≤ 2 %): x = test error of the model trained on "
-        "the n = 500 real rows only, y = test error of the same width trained on n − n2 real "
-        "and n2 synthetic rows. Thin: all widths; thick: the Pareto frontier (non-dominated "
-        "widths); with λ → 0⁺ and isotropic Σ both errors are smallest at the extreme widths, "
-        "so the frontiers are short (a single point when c² = 0: the same width is best on "
-        "both axes). Σ = I_d (isotropic, as in the paper's §3.3; App. A.1 says power law), "
-        "d = 600, Γ = I/d, Δ = (c²/d) I, σ1 = σ2 = 0.1, λ = 1e-8. Markers: Monte Carlo "
-        f"(± 3 se on both axes) at ψ = m/n ∈ {{{', '.join(f'{p:g}' for p in psi)}}}. "
-        + _mc_note(ctx)
-    )
-    return FigureOutput("fig1", "Figure 1 — Pareto frontiers over model width", fig, caption,
-                        points)
+def _rp_ylim(ax, curves) -> None:
+    finite = np.concatenate([np.ravel(c) for c in curves])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    ax.set_ylim(finite.min() / 1.5, finite.max() * 1.5)
 
 
 def _error_vs_width(ctx: Context, name: str, series: list[tuple[str, float, float]], title: str,
                     caption: str) -> FigureOutput:
-    s, gamma, dl1 = _rp_setup(RP_D, "harmonic")
-    m = _width_grid(RP_N, ctx.settings.theory_points)
-    fig, axes = _new_figure(1, width=6.5, height=4.6)
+    s, gamma, dl1 = rp_setup(RP_D, "harmonic")
+    branches = width_branches(RP_N, ctx.settings.theory_points)
+    fig, axes = new_figure(1, width=7.2, height=5.6)
     ax = axes[0]
-    colors = _colors(len(series))
-    points = []
+    colors = distinct_colors(len(series))
+    points, curves = [], []
     for (label, p2, c2), color in zip(series, colors, strict=True):
-        th = _rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2)
-        ax.plot(m, th.test_error, color=color, label=label)
-        small = _mc_size_curve(ctx, m, kind="harmonic", p2=p2, c2=c2)
+        th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2).test_error for m in branches]
+        curves += th
+        plot_branches(ax, branches, th, color=color, lw=1.6)
+        small = _mc_size_branches(ctx, branches, p2=p2, c2=c2)
         if small is not None:
-            ax.plot(small[0], small[1].test_error, color=color, ls="--", lw=0.7)
-        m_mc, m_plot, mc, theory, d_mc, _ = _rp_mc(ctx, f"{name} {label}", kind="harmonic",
-                                                   p2=p2, c2=c2, psi=ctx.settings.rp_mc_psi)
-        points += compare(figure=name, series=label, x_name="m", x=m_mc, theory=theory, mc=mc,
-                          quantities=QUANTITIES, rtol=rp_rtol(d_mc), d=d_mc)
-        ax.errorbar(m_plot, mc.mean["test_error"], yerr=3 * mc.stderr["test_error"], fmt="o",
-                    ms=4, color=color, mfc="white", capsize=2, zorder=5)
-    ax.axvline(RP_N, color="grey", ls="--", lw=1)
-    ax.text(RP_N, ax.get_ylim()[1], " m = n", va="top", color="grey", fontsize=8)
+            plot_branches(ax, branches, [r.test_error for r in small], color=color, ls="--",
+                          lw=0.8)
+        m_mc, runs = rp_runs(ctx, f"{name} {label}", kind="harmonic", p2=p2, c2=c2,
+                             psi=ctx.settings.rp_mc_psi)
+        points += compare(figure=name, series=label, x_name="m", x=m_mc, runs=runs,
+                          quantities=QUANTITIES)
+        mc = runs[0].mc
+        mc_errorbar(ax, m_mc * RP_D / runs[0].d, mc.mean["test_error"], mc.stderr["test_error"],
+                    color)
+    _threshold(ax)
     ax.set_yscale("log")
+    _rp_ylim(ax, curves)
+    plain_log_axis(ax, "y")
+    ax.set_xlim(0, 1000)
     ax.set_xlabel("width m (random projections)")
     ax.set_ylabel("test error $E_{test}$")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
-    return FigureOutput(name, title, fig, caption + " " + _mc_note(ctx), points)
+    handles = style_handles([(label, dict(color=c, lw=1.6))
+                             for (label, _, _), c in zip(series, colors, strict=True)])
+    handles += _rp_legend_styles(ctx)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7.5,
+               frameon=False)
+    return FigureOutput(name, title, fig, caption + " " + _THRESHOLD_NOTE + " "
+                        + _sizes_note(ctx, "harmonic"), points)
 
 
-_RP_PARAMS = ("Σ eigenvalues ∝ 1/j with tr Σ = 1, d = 600, n = 500, w1 ~ N(0, I/d), "
-              "Δ = (c²/d)Σ^{-1}, σ1 = σ2 = 0.1, λ = 1e-8")
+#: What the curves do at m = n (measured on the theory, docs/mathematics.md §2.4).
+_THRESHOLD_NOTE = (
+    "Near the interpolation threshold m = n the widths are sampled on a log-spaced |m/n − 1| "
+    "grid down to 1e-3 on each side and the two branches are not joined. With this spectrum, "
+    "λ = 1e-8 is not negligible there (the smallest eigenvalues are ~1e-4): the theory stays "
+    "finite at m = n and the peak is rounded (Figure 2: E_test = 1.772 at m/n = 0.999, 1.776 "
+    "at 1.001); only the λ → 0⁺ limit diverges."
+)
 
 
 def figure2(ctx: Context) -> FigureOutput:
     """Figure 2: B, V, ζ and E_test against width m (double descent at m = n)."""
-    s, gamma, dl1 = _rp_setup(RP_D, "harmonic")
-    m = _width_grid(RP_N, ctx.settings.theory_points)
+    s, gamma, dl1 = rp_setup(RP_D, "harmonic")
+    branches = width_branches(RP_N, ctx.settings.theory_points)
     p2, c2 = RP_N2 / RP_N, FIG2_C2
-    th = _rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2)
-    m_mc, m_plot, mc, theory, d_mc, _ = _rp_mc(ctx, "fig2", kind="harmonic", p2=p2, c2=c2,
-                                               psi=ctx.settings.rp_mc_psi)
+    th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2) for m in branches]
+    m_mc, runs = rp_runs(ctx, "fig2", kind="harmonic", p2=p2, c2=c2,
+                         psi=ctx.settings.rp_mc_psi)
     points = compare(figure="fig2", series=f"p2={p2:g}, c²={c2:g}", x_name="m", x=m_mc,
-                     theory=theory, mc=mc, quantities=QUANTITIES, rtol=rp_rtol(d_mc), d=d_mc)
-    fig, axes = _new_figure(1, width=6.5, height=4.6)
+                     runs=runs, quantities=QUANTITIES)
+    mc = runs[0].mc
+    fig, axes = new_figure(1, width=7.2, height=5.6)
     ax = axes[0]
-    small = _mc_size_curve(ctx, m, kind="harmonic", p2=p2, c2=c2)
+    small = _mc_size_branches(ctx, branches, p2=p2, c2=c2)
     styles = {"test_error": ("E_test = B + V + ζ", "black"), "bias": ("bias B", "tab:blue"),
               "variance": ("variance V", "tab:orange"), "zeta": ("model collapse ζ", "tab:red")}
-    for q, (label, color) in styles.items():
-        ax.plot(m, getattr(th, q), color=color, label=label, lw=2 if q == "test_error" else 1.4)
-        ax.errorbar(m_plot, mc.mean[q], yerr=3 * mc.stderr[q], fmt="o", ms=4, color=color,
-                    mfc="white", capsize=2, zorder=5)
+    curves = []
+    for q, (_, color) in styles.items():
+        ys = [getattr(t, q) for t in th]
+        curves += ys
+        plot_branches(ax, branches, ys, color=color, lw=2 if q == "test_error" else 1.4)
+        mc_errorbar(ax, m_mc * RP_D / runs[0].d, mc.mean[q], mc.stderr[q], color)
         if small is not None:
-            ax.plot(small[0], getattr(small[1], q), color=color, ls="--", lw=0.7)
-    ax.axvline(RP_N, color="grey", ls="--", lw=1, label="interpolation m = n")
+            plot_branches(ax, branches, [getattr(t, q) for t in small], color=color, ls="--",
+                          lw=0.8)
+    _threshold(ax)
     ax.set_yscale("log")
+    _rp_ylim(ax, curves)
+    plain_log_axis(ax, "y")
+    ax.set_xlim(0, 1000)
     ax.set_xlabel("width m (random projections)")
     ax.set_ylabel("error")
-    ax.set_title(f"B, V, ζ against width (n1 = 300, n2 = 200, c² = {c2:g})")
+    ax.set_title(f"Figure 2 — B, V, ζ against width (n1 = 300, n2 = 200, c² = {c2:g})",
+                 fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+    handles = style_handles([(label, dict(color=color, lw=2 if q == "test_error" else 1.4))
+                             for q, (label, color) in styles.items()])
+    handles += _rp_legend_styles(ctx)
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7.5,
+               frameon=False)
     caption = (
         "New bias–variance decomposition E_test ≃ B + V + ζ of random projections (Theorem 2, "
         f"corrected form) against the width m: {_RP_PARAMS}, n1 = 300, n2 = 200 (p2 = 0.4), "
-        f"c² = {c2:g} (not stated in the paper). All three terms and the test error blow up at "
+        f"c² = {c2:g} (not stated in the paper). All three terms and the test error peak at "
         "the interpolation threshold m = n (double descent); ζ, the model-collapse term, is "
-        "larger past the threshold than before it. " + _mc_note(ctx)
+        "larger past the threshold than before it. " + _THRESHOLD_NOTE + " "
+        + _sizes_note(ctx, "harmonic")
     )
     return FigureOutput("fig2", "Figure 2 — bias, variance and model collapse against width",
                         fig, caption, points)
@@ -412,7 +478,9 @@ def figure4(ctx: Context) -> FigureOutput:
     series = [(f"p2 = {p2:g}", p2, FIG4_C2) for p2 in FIG4_P2]
     caption = (f"Test error against width m for several synthetic fractions p2 at fixed n = "
                f"500 and quality c² = {FIG4_C2:g} (not stated in the paper): {_RP_PARAMS}.")
-    return _error_vs_width(ctx, "fig4", series, f"Error vs width, c² = {FIG4_C2:g}", caption)
+    return _error_vs_width(ctx, "fig4", series,
+                           f"Figure 4 — error against width for several p2 (c² = {FIG4_C2:g})",
+                           caption)
 
 
 def figure5(ctx: Context) -> FigureOutput:
@@ -421,103 +489,29 @@ def figure5(ctx: Context) -> FigureOutput:
     series = [(f"c² = {c2:g}", p2, c2) for c2 in FIG5_C2]
     caption = (f"Test error against width m for several qualities c² at n1 = 300, n2 = 200 "
                f"(p2 = 0.4): {_RP_PARAMS}. c² grid chosen here (the paper's is not stated).")
-    return _error_vs_width(ctx, "fig5", series, "Error vs width, p2 = 0.4", caption)
+    return _error_vs_width(ctx, "fig5", series,
+                           "Figure 5 — error against width for several c² (p2 = 0.4)", caption)
 
 
-# --------------------------------------------------------------------------------------------
-# Phase diagram
-# --------------------------------------------------------------------------------------------
-
-
-def phase_figure(ctx: Context) -> FigureOutput:
-    """Where does a wider model amplify collapse?  Sign of ∂ζ/∂ψ over (ψ, p2) and of ∂E/∂ψ
-    over (ψ, c²), with a Monte Carlo check of the sign of the ζ change at a few cells."""
-    from matplotlib.colors import ListedColormap
-
-    from modelcollapse.numerics.phase import phase_diagram
-
-    st = ctx.settings
-    s, gamma, dl1 = _rp_setup(RP_D, "harmonic")
-    psi = np.geomspace(0.05, 2.0, st.phase_psi)
-    p2_rows = np.linspace(0.02, 0.95, st.phase_rows)
-    c2_rows = np.geomspace(1e-4, 1.0, st.phase_rows)
-    common = dict(n=RP_N, psi=psi, ridge=RP_RIDGE, gamma=gamma, delta_unit=dl1,
-                  noise_real=RP_NOISE, noise_synth=RP_NOISE)
-    ph_z = phase_diagram(s, p2=p2_rows, c2=FIG4_C2, quantity="zeta", **common)
-    ph_e = phase_diagram(s, p2=RP_N2 / RP_N, c2=c2_rows, quantity="test_error", **common)
-    fig, axes = _new_figure(2, width=5.4, height=4.4)
-    cmap = ListedColormap(["tab:blue", "lightgrey", "tab:red"])
-    for ax, ph, ylabel in ((axes[0], ph_z, "p2 (synthetic fraction)"),
-                           (axes[1], ph_e, "c² (synthetic quality; lower is better)")):
-        ax.pcolormesh(ph.psi, ph.rows, ph.sign, cmap=cmap, vmin=-1.5, vmax=1.5, shading="nearest")
-        ax.set_xscale("log")
-        ax.axvline(1.0, color="black", ls="--", lw=1)
-        ax.set_xlabel("ψ = m/n")
-        ax.set_ylabel(ylabel)
-    axes[1].set_yscale("log")
-    axes[0].set_title(f"sign ∂ζ/∂ψ  (c² = {FIG4_C2:g}; sign is the same for every c² > 0)",
-                      fontsize=9)
-    axes[1].set_title("sign ∂E_test/∂ψ  (p2 = 0.4)", fontsize=9)
-    from matplotlib.patches import Patch
-
-    axes[1].legend(handles=[Patch(color="tab:red", label="> 0: wider amplifies"),
-                            Patch(color="tab:blue", label="< 0: wider mitigates"),
-                            Patch(color="lightgrey", label="unreliable / threshold")],
-                   fontsize=7, loc="lower left")
-    # Monte Carlo: ζ at ψ(1 ± 15 %) on the same draws (nested widths); the per-draw difference
-    # has a small standard error, and its sign is compared with the theory's.
-    points = []
-    cells = [(0.2, 0.3), (0.4, 1.6), (0.8, 0.6), (0.4, 0.5), (0.2, 1.8), (0.6, 1.3)]
-    checked = []
-    for p2, psi0 in cells[: st.phase_mc_points]:
-        pair = (psi0 / 1.15, psi0 * 1.15)
-        _, _, mc, theory, d_mc, n_mc = _rp_mc(ctx, f"phase p2={p2} psi={psi0}", kind="harmonic",
-                                              p2=p2, c2=FIG4_C2, psi=pair)
-        from .._result import MonteCarloResult
-
-        diff = MonteCarloResult.from_draws(
-            {"zeta_change": mc.draws["zeta"][:, 1:2] - mc.draws["zeta"][:, 0:1]}, mc.seed)
-        th_diff = {"zeta_change": np.atleast_1d(theory["zeta"][1] - theory["zeta"][0])}
-        row = compare(figure="phase", series=f"p2={p2:g}, ψ {pair[0]:.3g}→{pair[1]:.3g}",
-                      x_name="psi", x=[psi0], theory=th_diff, mc=diff,
-                      quantities=("zeta_change",), rtol=rp_rtol(d_mc), d=d_mc)
-        points += row
-        sign_ok = np.sign(row[0].mc) == np.sign(row[0].theory) and abs(row[0].z) < 3 or (
-            abs(row[0].mc) > 3 * row[0].se and np.sign(row[0].mc) == np.sign(row[0].theory))
-        checked.append((p2, psi0, row[0].theory, row[0].mc, row[0].se, bool(sign_ok)))
-        axes[0].plot([psi0], [p2], marker="*", ms=12, mec="black",
-                     color="white" if sign_ok else "black")
-    notes = [
-        f"MC sign check p2={p2:g}, ψ={psi0:g}: Δζ theory {t:.4g}, MC {mm:.4g} ± {se:.2g} → "
-        f"{'same sign' if ok else 'SIGN DIFFERS'}" for p2, psi0, t, mm, se, ok in checked
-    ]
-    unreliable = 1 - ph_z.reliable.mean()
-    caption = (
-        "Phase diagram (new): where a wider random-projections model amplifies model collapse. "
-        f"Left: sign of ∂ζ/∂ψ over (ψ, p2) ({_RP_PARAMS}, c² = {FIG4_C2:g}); ζ is linear in "
-        "c² for random effects, so this sign is the same for every c² > 0. Right: sign of "
-        "∂E_test/∂ψ over (ψ, c²) at p2 = 0.4. Red: > 0 (bigger amplifies), blue: < 0, grey: "
-        "not reliable (centred difference in log ψ with h = 1e-3 checked against h/2, or within "
-        f"2h of ψ = 1; {100 * unreliable:.1f} % of the left panel). Stars: Monte Carlo check of "
-        "the change of ζ between ψ/1.15 and 1.15ψ on the same draws (white = sign confirmed). "
-        + _mc_note(ctx)
-    )
-    return FigureOutput("phase", "Phase diagram — does width amplify collapse?", fig, caption,
-                        points, notes)
-
-
-#: Figure number (CLI ``--figures``) → function; ``0``/"phase" is the phase diagram.
+#: Figure number (CLI ``--figures``) → function.
 FIGURES = {1: figure1, 2: figure2, 3: figure3, 4: figure4, 5: figure5}
 
 
+def _plan_fig3(settings) -> int:
+    d = settings.ridge_d
+    per_panel = {p2: sum(len(_fig3_sizes(n, p2, d)) for n in settings.ridge_mc_n)
+                 for p2 in (0.0, *FIG3_P2)}
+    return per_panel.pop(0.0) + len(FIG3_C2) * sum(per_panel.values())
+
+
 def planned_runs(settings, figures) -> int:
-    """Number of Monte Carlo runs (progress-bar total) of the chosen figures."""
+    """Number of Monte Carlo runs (progress-bar total) of the chosen paper figures."""
+    sizes = 2
     per = {
-        1: 1 + len(FIG1_N2) * len(FIG1_C2),
-        2: 1,
+        1: sizes * (1 + len(FIG1_N2) * len(FIG1_C2)),
+        2: sizes,
         3: _plan_fig3(settings),
-        4: len(FIG4_P2),
-        5: len(FIG5_C2),
-        "phase": settings.phase_mc_points,
+        4: sizes * len(FIG4_P2),
+        5: sizes * len(FIG5_C2),
     }
-    return sum(per[f] for f in figures)
+    return sum(per.get(f, 0) for f in figures)

@@ -3,33 +3,45 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+with warnings.catch_warnings():  # in Jupyter without ipywidgets: the text bar, silently
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from tqdm.auto import tqdm
 
 from ._agreement import AgreementPoint
 from ._cache import MonteCarloCache
 from ._context import Context, FigureOutput
 from ._settings import settings_for
 from .figures import FIGURES as _PAPER_FIGURES
-from .figures import phase_figure
 from .figures import planned_runs as _planned_paper_runs
+from .figures_features import FEATURE_FIGURES, planned_feature_runs
 from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
+from .figures_phase import phase_figure, planned_phase_runs
 from .figures_realdata import REALDATA_FIGURES, planned_realdata_runs
+from .figures_scaling import SCALING_FIGURES, planned_scaling_runs
 from .report import summary_line, write_report, write_table
 
-#: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", and the
+#: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", the scaling
+#: law with synthetic data "scaling", the ReLU random-features Figure 4 "relu_fig4", and the
 #: real-data figures "digits", "network" and "ngram".
-FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **REALDATA_FIGURES}
+FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **SCALING_FIGURES, **FEATURE_FIGURES,
+           **REALDATA_FIGURES}
+
+#: Names that stand for several figures.
+GROUPS = {"realdata": (*REALDATA_FIGURES,), "features": (*FEATURE_FIGURES,)}
 
 
 def planned_runs(settings, figures) -> int:
     """Monte Carlo runs of the chosen figures (progress-bar total)."""
-    paper = [f for f in figures if f in _PAPER_FIGURES or f == "phase"]
+    paper = [f for f in figures if f in _PAPER_FIGURES]
     return (_planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
-            + planned_realdata_runs(settings, figures))
+            + planned_realdata_runs(settings, figures)
+            + planned_scaling_runs(settings, figures) + planned_feature_runs(settings, figures)
+            + (planned_phase_runs(settings) if "phase" in figures else 0))
 
 
 __all__ = ["ReproduceResult", "reproduce", "parse_figures"]
@@ -56,7 +68,9 @@ class ReproduceResult:
 def parse_figures(text: str | None) -> list:
     """``"1,2,phase"`` → ``[1, 2, "phase"]``; ``None`` → every figure and the phase diagram.
 
-    ``realdata`` stands for the three real-data figures ``digits``, ``network`` and ``ngram``.
+    ``realdata`` stands for the real-data figures ``digits``, ``network`` and ``ngram``;
+    ``features`` for ``relu_fig4``; ``p``/``0`` for ``phase`` and
+    ``g`` for ``generations``.
 
     Examples
     --------
@@ -65,27 +79,30 @@ def parse_figures(text: str | None) -> list:
     [1, 3, 'phase']
     >>> parse_figures("ngram,2,realdata")
     [2, 'digits', 'network', 'ngram']
+    >>> parse_figures("lasso")
+    Traceback (most recent call last):
+    ...
+    ValueError: figures: expected 1–5, 9, 10, 'phase', 'generations', 'scaling', ...
     """
     if text is None:
         return [*FIGURES, "phase"]
+    names = [f for f in FIGURES if isinstance(f, str)]
     chosen: set = set()
     for tok in text.split(","):
         tok = tok.strip().lower()
         if tok in ("phase", "p", "0"):
             chosen.add("phase")
-        elif tok in ("generations", "g"):
+        elif tok == "g":
             chosen.add("generations")
-        elif tok in REALDATA_FIGURES:  # real-data figures (figures_realdata.py)
+        elif tok in names:
             chosen.add(tok)
-        elif tok == "realdata":
-            chosen.update(REALDATA_FIGURES)
+        elif tok in GROUPS:
+            chosen.update(GROUPS[tok])
         elif tok.isdigit() and int(tok) in FIGURES:
             chosen.add(int(tok))
         else:
-            raise ValueError(
-                "figures: expected 1–5, 9, 10, 'phase', 'generations', 'digits', 'network', "
-                f"'ngram' or 'realdata', got {tok!r}"
-            )
+            listed = ", ".join(repr(x) for x in ("phase", *names, *GROUPS))
+            raise ValueError(f"figures: expected 1–5, 9, 10, {listed}, got {tok!r}")
     if not chosen:
         raise ValueError("figures: empty list")
     return sorted(chosen, key=lambda f: (isinstance(f, str), f))  # numbers first
