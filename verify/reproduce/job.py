@@ -22,17 +22,18 @@ from .figures_features import FEATURE_FIGURES, planned_feature_runs
 from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
 from .figures_phase import phase_figure, planned_phase_runs
 from .figures_realdata import REALDATA_FIGURES, planned_realdata_runs
+from .figures_realdata_rf import REALDATA_RF_FIGURES, planned_realdata_rf_runs
 from .figures_scaling import SCALING_FIGURES, planned_scaling_runs
 from .report import summary_line, write_report, write_table
 
 #: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", the scaling
 #: law with synthetic data "scaling", the ReLU random-features Figure 4 "relu_fig4", and the
-#: real-data figures "digits", "network" and "ngram".
+#: real-data figures "digits", "digits_rf", "network" and "ngram".
 FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **SCALING_FIGURES, **FEATURE_FIGURES,
-           **REALDATA_FIGURES}
+           **REALDATA_FIGURES, **REALDATA_RF_FIGURES}
 
 #: Names that stand for several figures.
-GROUPS = {"realdata": (*REALDATA_FIGURES,), "features": (*FEATURE_FIGURES,)}
+GROUPS = {"realdata": (*REALDATA_FIGURES, *REALDATA_RF_FIGURES), "features": (*FEATURE_FIGURES,)}
 
 
 def planned_runs(settings, figures) -> int:
@@ -40,6 +41,7 @@ def planned_runs(settings, figures) -> int:
     paper = [f for f in figures if f in _PAPER_FIGURES]
     return (_planned_paper_runs(settings, paper) + planned_mixing_runs(settings, figures)
             + planned_realdata_runs(settings, figures)
+            + planned_realdata_rf_runs(settings, figures)
             + planned_scaling_runs(settings, figures) + planned_feature_runs(settings, figures)
             + (planned_phase_runs(settings) if "phase" in figures else 0))
 
@@ -68,8 +70,8 @@ class ReproduceResult:
 def parse_figures(text: str | None) -> list:
     """``"1,2,phase"`` → ``[1, 2, "phase"]``; ``None`` → every figure and the phase diagram.
 
-    ``realdata`` stands for the real-data figures ``digits``, ``network`` and ``ngram``;
-    ``features`` for ``relu_fig4``; ``p``/``0`` for ``phase`` and
+    ``realdata`` stands for the real-data figures ``digits``, ``digits_rf``, ``network`` and
+    ``ngram``; ``features`` for ``relu_fig4``; ``p``/``0`` for ``phase`` and
     ``g`` for ``generations``.
 
     Examples
@@ -78,7 +80,7 @@ def parse_figures(text: str | None) -> list:
     >>> parse_figures("3, 1,phase")
     [1, 3, 'phase']
     >>> parse_figures("ngram,2,realdata")
-    [2, 'digits', 'network', 'ngram']
+    [2, 'digits', 'digits_rf', 'network', 'ngram']
     >>> parse_figures("lasso")
     Traceback (most recent call last):
     ...
