@@ -1,4 +1,5 @@
-"""Nonlinear random features: the ReLU version of Figure 4 (docs/mathematics.md §2.8, §4).
+"""Nonlinear random features: the ReLU version of Figure 4 and a phase diagram of where width
+amplifies collapse (docs/mathematics.md §2.8, §4).
 
 Same contract as :mod:`modelcollapse.verify.reproduce.figures`: each function takes a
 :class:`~modelcollapse.verify.reproduce.Context` and returns a
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from modelcollapse.numerics.random_features import rf_risk
 
+from .._result import MonteCarloResult
 from ..agreement import log_over_size
 from ..montecarlo_rf import simulate_rf
 from ._agreement import SizedRun, compare
@@ -23,7 +27,8 @@ from ._context import Context, FigureOutput
 from ._rp import width_branches
 from ._style import mc_errorbar, plot_branches, style_handles
 
-__all__ = ["relu_figure4", "FEATURE_FIGURES", "planned_feature_runs"]
+__all__ = ["relu_figure4", "relu_phase_figure", "phase_classes", "FEATURE_FIGURES",
+           "planned_feature_runs"]
 
 D, N, RIDGE, NOISE, C2 = 600, 500, 1e-8, 0.1, 0.1
 P2 = (0.0, 0.2, 0.6)
@@ -160,10 +165,158 @@ def relu_figure4(ctx: Context) -> FigureOutput:
                         points, notes)
 
 
+#: The phase diagrams: ψ and φ = d/n grids, the synthetic fraction (ζ is linear in c² and the
+#: sign map barely moves with p2), the difference step in log ψ and the "width does not matter"
+#: level of |∂ ln ζ/∂ ln ψ| (as in the random-projections phase diagram).
+PHASE_PSI = (0.1, 3.0)
+PHASE_PHI = (0.3, 1.6)
+PHASE_P2 = 0.5
+PHASE_STEP = 1e-3
+PHASE_NEUTRAL = 1e-2
+#: Monte Carlo cells (φ, ψ_from, ψ_to) for the ReLU panel: below and above m = n with d < n,
+#: where the ReLU and the linear model differ above the threshold.
+PHASE_RELU_CELLS = ((0.6, 0.4, 0.7), (0.6, 1.5, 2.5))
+_PHASE_COLORS = ("white", "lightgrey", "tab:blue", "tab:red")
+_PHASE_CLASSES = ("not resolved (threshold or kink)",
+                  "width does not matter: |∂ln ζ/∂ln ψ| < 0.01",
+                  "∂ζ/∂ψ < 0: wider mitigates", "∂ζ/∂ψ > 0: wider amplifies")
+
+
+def _phase_zeta(activation: str, psi: np.ndarray, phi: np.ndarray, d: int = 400) -> np.ndarray:
+    """ζ over (φ, ψ), isotropic Σ = I/d, Γ = I, Δ = c² I (c² = 1), λ = RIDGE."""
+    s = np.full(d, 1.0 / d)
+    n = d / phi[:, None]
+    return rf_risk(s, n=n, m=psi[None, :] * n, p2=PHASE_P2, ridge=RIDGE, noise_real=NOISE,
+                   noise_synth=NOISE, gamma=np.ones(d), delta=np.ones(d), activation=activation,
+                   on_failure="nan").zeta
+
+
+def phase_classes(activation: str, psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Class of each (φ, ψ) cell: 0 unresolved, 1 neutral, 2 mitigates, 3 amplifies.
+
+    ``∂ ln ζ/∂ ln ψ`` by centred differences with steps h and h/2 (h = :data:`PHASE_STEP`); a
+    cell is resolved when both are finite, agree in sign and differ by less than 10 % (the
+    Richardson check), and it is not within 2h of ψ = 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.verify.reproduce.figures_features import phase_classes
+    >>> phase_classes("relu", np.array([0.5, 2.0]), np.array([0.6])).tolist()
+    [[3, 2]]
+    """
+    slopes = []
+    for h in (PHASE_STEP, PHASE_STEP / 2):
+        up = _phase_zeta(activation, psi * np.exp(h), phi)
+        lo = _phase_zeta(activation, psi * np.exp(-h), phi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slopes.append((np.log(up) - np.log(lo)) / (2 * h))
+    s1, s2 = slopes
+    ok = (np.isfinite(s1) & np.isfinite(s2)
+          & (np.abs(s1 - s2) <= 0.1 * np.maximum(np.abs(s1), PHASE_NEUTRAL))
+          & (np.abs(np.log(psi))[None, :] > 2 * PHASE_STEP))
+    cls = np.where(np.abs(s1) < PHASE_NEUTRAL, 1, np.where(s1 < 0, 2, 3))
+    return np.where(ok, cls, 0)
+
+
+def _phase_monte_carlo(ctx: Context, ax) -> tuple[list, list]:
+    """Δζ between the two widths of each ReLU cell on the same draws, at two sizes."""
+    st = ctx.settings
+    points, notes = [], []
+    for phi, a, b in PHASE_RELU_CELLS:
+        runs = []
+        for k, n in enumerate((st.phase_mc_n, st.phase_mc_n // 2)):
+            d = int(round(phi * n))
+            m = np.round(np.array([a, b]) * n).astype(int)
+            draws = st.rp_draws * (1 if k == 0 else st.half_draws)
+            s, ones = np.full(d, 1.0 / d), np.ones(d)
+            params = dict(model="rf-phase", activation="relu", d=d, n=n, m=m, p2=PHASE_P2,
+                          ridge=RIDGE, noise=NOISE, draws=draws)
+
+            def run(seed, s=s, ones=ones, n=n, m=m, draws=draws):
+                return simulate_rf(s, n=n, m=m, p2=PHASE_P2, ridge=RIDGE, noise_real=NOISE,
+                                   noise_synth=NOISE, gamma=ones, delta=ones, activation="relu",
+                                   draws=draws, seed=seed)
+
+            mc = ctx.simulate(f"relu-phase phi={phi} psi={a}->{b} n={n}", params, run,
+                              expect={"zeta": (draws, 2)})
+            th = rf_risk(s, n=float(n), m=m.astype(float), p2=PHASE_P2, ridge=RIDGE,
+                         noise_real=NOISE, noise_synth=NOISE, gamma=ones, delta=ones,
+                         activation="relu").zeta
+            z = mc.draws["zeta"]
+            change = MonteCarloResult.from_draws({"zeta_change": z[:, 1:2] - z[:, 0:1]}, mc.seed)
+            runs.append(SizedRun(d, {"zeta_change": [th[1] - th[0]]}, change))
+        (row,) = compare(figure="relu_phase", series=f"φ={phi:g}, ψ {a:g}→{b:g}", x_name="psi",
+                         x=[float(np.sqrt(a * b))], runs=runs, quantities=("zeta_change",),
+                         shape=log_over_size)
+        points.append(row)
+        confirmed = abs(row.mc) > 3 * row.se and np.sign(row.mc) == np.sign(row.theory)
+        ax.plot([np.sqrt(a * b)], [phi], marker="*", ms=14, mec="black",
+                mfc="white" if confirmed else "0.5", zorder=5)
+        notes.append(f"ReLU, φ = {phi:g}, ψ {a:g} → {b:g}: Δζ theory {row.theory:.4g}, Monte "
+                     f"Carlo {row.mc:.4g} ± {row.se:.2g} (d = {row.d}); extrapolated difference "
+                     f"{row.intercept:+.2g} ± {row.intercept_se:.2g} (z = {row.z:+.2f}); sign "
+                     + ("confirmed" if confirmed else "not resolved"))
+    return points, notes
+
+
+def relu_phase_figure(ctx: Context) -> FigureOutput:
+    """Where a wider model amplifies collapse: ReLU random features against linear projections.
+
+    The sign of ``∂ζ/∂ψ`` over (ψ, φ = d/n) for ReLU features and, on the same grid and code path
+    (``activation="linear"`` is Theorem 2), for random projections.
+    """
+    k = max(ctx.settings.theory_points // 2, 30)
+    psi = np.geomspace(*PHASE_PSI, 2 * k)
+    phi = np.linspace(*PHASE_PHI, k)
+    fig, axes = _new(2)
+    cmap = ListedColormap(list(_PHASE_COLORS))
+    for ax, act, title in ((axes[0], "relu", "(a) ReLU random features"),
+                           (axes[1], "linear", "(b) random projections (σ(z) = z)")):
+        ax.pcolormesh(psi, phi, phase_classes(act, psi, phi), cmap=cmap, vmin=-0.5, vmax=3.5,
+                      shading="nearest")
+        ax.axvline(1.0, color="black", lw=1.2)
+        ax.set_xscale("log")
+        ax.set_ylim(*PHASE_PHI)
+        ax.set_xlabel("ψ = m/n (width per training row)")
+        ax.set_title(title, fontsize=10)
+    on_diag = (psi <= 1) & (psi >= PHASE_PHI[0])
+    axes[1].plot(psi[on_diag], psi[on_diag], color="black", ls="--", lw=1)
+    axes[0].set_ylabel("φ = d/n (dimension per training row)")
+    points, notes = _phase_monte_carlo(ctx, axes[0])
+    handles = [Patch(facecolor=c, edgecolor="0.5", label=lab)
+               for c, lab in zip(_PHASE_COLORS, _PHASE_CLASSES, strict=True)]
+    handles += style_handles([
+        ("solid: m = n", dict(ls="-", color="black")),
+        ("dashed (b): m = d", dict(ls="--", color="black")),
+        ("star: Monte Carlo, sign of Δζ confirmed", dict(ls="", marker="*", ms=12,
+                                                           mfc="white", color="black")),
+    ])
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    caption = (
+        "Not in the paper. Sign of ∂ζ/∂ψ (ζ the model-collapse term) over the width ψ = m/n and "
+        f"the dimension φ = d/n, isotropic Σ, Γ = I, Δ = c²I, p2 = {PHASE_P2:g}, λ = 1e-8, by "
+        f"centred differences in log ψ (h = {PHASE_STEP:g}, checked against h/2). (a) ReLU "
+        "features (Gaussian-equivalence theory): the map does not depend on φ — a wider model "
+        "amplifies collapse below m = n and mitigates it above, also when d < n, because the "
+        "nonlinear features have rank m whatever d is (the μ*² term). (b) Linear random "
+        "projections on the same code path: for d < n the threshold is min(m, d) = n, so it "
+        "is absent, and past m = d the width no longer matters (grey); above the "
+        "threshold for d > n it mitigates as in (a). Stars: Monte Carlo of the change of ζ "
+        "between the two widths of a cell on the same draws (nested widths), ReLU, simulated "
+        f"at n = {ctx.settings.phase_mc_n} and {ctx.settings.phase_mc_n // 2} (d = φn) and "
+        "compared with the theory's change by the extrapolated rule (a + b·ln(d)/d)."
+    )
+    return FigureOutput("relu_phase", "Not in the paper — does width amplify collapse with ReLU "
+                        "features?", fig, caption, points, notes)
+
+
 #: Figure name → function (registration: see the module docstring of the job).
-FEATURE_FIGURES = {"relu_fig4": relu_figure4}
+FEATURE_FIGURES = {"relu_fig4": relu_figure4, "relu_phase": relu_phase_figure}
 
 
 def planned_feature_runs(settings, figures) -> int:
-    """Monte Carlo runs of the chosen feature figures (two sizes per p2 and spectrum)."""
-    return 2 * len(P2) * len(SPECTRA) if "relu_fig4" in figures else 0
+    """Monte Carlo runs of the chosen feature figures (two sizes per p2 and spectrum, two per
+    phase cell)."""
+    return ((2 * len(P2) * len(SPECTRA) if "relu_fig4" in figures else 0)
+            + (2 * len(PHASE_RELU_CELLS) if "relu_phase" in figures else 0))

@@ -27,8 +27,8 @@ from .figures_scaling import SCALING_FIGURES, planned_scaling_runs
 from .report import summary_line, write_report, write_table
 
 #: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", the scaling
-#: law with synthetic data "scaling", the ReLU random-features Figure 4 "relu_fig4", and the
-#: real-data figures "digits", "digits_rf", "network" and "ngram".
+#: law with synthetic data "scaling", the ReLU random-features figures "relu_fig4" and
+#: "relu_phase", and the real-data figures "digits", "digits_rf", "network" and "ngram".
 FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **SCALING_FIGURES, **FEATURE_FIGURES,
            **REALDATA_FIGURES, **REALDATA_RF_FIGURES}
 
@@ -71,7 +71,7 @@ def parse_figures(text: str | None) -> list:
     """``"1,2,phase"`` → ``[1, 2, "phase"]``; ``None`` → every figure and the phase diagram.
 
     ``realdata`` stands for the real-data figures ``digits``, ``digits_rf``, ``network`` and
-    ``ngram``; ``features`` for ``relu_fig4``; ``p``/``0`` for ``phase`` and
+    ``ngram``; ``features`` for ``relu_fig4`` and ``relu_phase``; ``p``/``0`` for ``phase`` and
     ``g`` for ``generations``.
 
     Examples
