@@ -77,7 +77,7 @@ from modelcollapse.theory._activations import ACTIVATIONS, activation_function
 from ._result import MonteCarloResult
 from ._rf_kernels import feature_moments, feature_scale
 from .engine import run_monte_carlo
-from .realdata import DigitsPopulation
+from .realdata import DigitsPopulation, _whole
 
 __all__ = ["RF_ROUTES", "MAX_WIDTH", "MAX_ROWS", "MAX_GRID", "realdata_rf_theory",
            "simulate_realdata_rf"]
@@ -121,20 +121,6 @@ def _teacher(pop: DigitsPopulation, w_synth) -> np.ndarray:
     if w2.shape != (pop.dim,) or not np.all(np.isfinite(w2)):
         raise ValueError(f"w_synth: expected {pop.dim} finite numbers, got shape {w2.shape}")
     return w2
-
-
-def _whole(value, name: str, low: int, high: int | None = None) -> int:
-    try:
-        ok = not isinstance(value, bool) and float(value) == int(value)
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name}: expected a whole number, got {value!r}")
-    v = int(value)
-    if v < low or (high is not None and v > high):
-        bound = f"between {low} and {high}" if high is not None else f"≥ {low}"
-        raise ValueError(f"{name}: must be {bound}, got {v}")
-    return v
 
 
 def _grid(values, name: str, *, low: float, high: float | None = None,

@@ -23,8 +23,6 @@ points are measurements, printed with their relative errors and the clean-vs-mix
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -41,6 +39,7 @@ from ..agreement import log_over_size
 from ..montecarlo_rf import simulate_rf
 from ._agreement import AgreementPoint, SizedRun, compare
 from ._context import Context, FigureOutput
+from .figures_realdata import _pm, _sklearn_version
 
 __all__ = ["digits_rf_figure", "REALDATA_RF_FIGURES", "planned_realdata_rf_runs", "sizes_of"]
 
@@ -82,17 +81,6 @@ def sizes_of(mode: str) -> dict:
                     routes=("pool", "iid", "iid-noise", "gaussian"), draws=400,
                     replicated_draws=60)
     raise ValueError(f"mode: expected 'tiny', 'quick' or 'full', got {mode!r}")
-
-
-def _sklearn_version() -> str | None:
-    try:
-        return version("scikit-learn")
-    except PackageNotFoundError:
-        return None
-
-
-def _pm(mean: float, se: float, digits: int = 4) -> str:
-    return f"{mean:.{digits}g} ± {se:.2g}"
 
 
 def _replicated(pop, w2) -> dict:
