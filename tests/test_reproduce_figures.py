@@ -50,6 +50,15 @@ def rendered():
     return out
 
 
+def test_the_progress_total_counts_every_monte_carlo_run(rendered):
+    from modelcollapse.verify.reproduce.job import planned_runs
+
+    for f in ALL:
+        name = f"fig{f}" if isinstance(f, int) else f
+        planned = planned_runs(settings_for("tiny"), [f])
+        assert planned == len(rendered[name][1]), (name, planned, len(rendered[name][1]))
+
+
 def _legend_texts(fig) -> str:
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
     return " | ".join(t.get_text() for leg in legends for t in leg.get_texts())
