@@ -5,7 +5,8 @@ A simulation at dimension d differs from the deterministic equivalent by its sam
 by a finite-size bias of relative size O(1/d).  A fixed relative allowance that covers the bias
 also covers a wrong formula of the same size, so none is used.  Instead each point is simulated
 at two (or more) sizes ``d_k`` with the same ratios, the differences ``mc_k − theory_k`` are fitted
-by ``a + b/d_k`` (weighted least squares, :func:`modelcollapse.verify.agreement.fit_intercept`) and
+by ``a + b/d_k`` (or the model's declared form, ``a + b·ln(d_k)/d_k`` for ReLU features; weighted
+least squares, :func:`modelcollapse.verify.agreement.fit_intercept`) and
 the extrapolated difference ``a`` at d → ∞ is tested: the point agrees when ``|z| ≤ 3``.  Where
 the exact finite-size expectation is known (ridgeless least squares, e.g. the variance
 ``σ² d/(n − d − 1)``), one size suffices and ``a = mc − exact``.
@@ -116,7 +117,8 @@ class AgreementPoint:
     draws_at : tuple of int
         Draws at each size.
     intercept, intercept_se : float
-        ``a``: ``mc − theory`` extrapolated to d → ∞ by ``a + b/d`` (method ``"extrapolated"``),
+        ``a``: ``mc − theory`` extrapolated to d → ∞ by ``a + b·shape(d)`` (``1/d`` unless the
+        model declares another form; method ``"extrapolated"``),
         or ``mc − exact`` at the one size (method ``"exact"``); and its standard error.
     dof : float
         Welch–Satterthwaite degrees of freedom of ``intercept_se``.

@@ -20,7 +20,8 @@ _COLUMNS = ("figure", "series", "quantity", "x_name", "x", "d", "sizes", "draws"
 #: The agreement rule in one sentence (docs/mathematics.md §5).
 RULE = (f"each point simulated at two sizes d and d/2 with the same ratios (or at one size where "
         f"the exact finite-size expectation is known); mc − theory at each size fitted by "
-        f"a + b/d (weighted least squares) and the extrapolated difference a tested at |z| ≤ "
+        f"a + b/d (a + b·ln(d)/d for ReLU features, their measured finite-size form; weighted "
+        f"least squares) and the extrapolated difference a tested at |z| ≤ "
         f"{NSE:g}, z the normal equivalent of a/se(a) (Student t, Welch–Satterthwaite degrees "
         f"of freedom); no relative allowance; absolute floor 1e-12 × the run's largest theory "
         f"value for exact zeros only; at least {MIN_DRAWS} draws per size")
