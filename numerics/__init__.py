@@ -10,6 +10,7 @@ from .engine import NumericModel, Solution, evaluate
 from .kappa import KappaResult, solve_kappa
 from .mixing import weighted_ridge_risk
 from .models import MODELS, register
+from .multi_source import Source, Target, multi_source_risk
 from .problems import ProblemError, evaluate_problems, parse_problems, validate_problems
 from .random_features import rf_risk
 from .random_projection import rp_risk
@@ -29,6 +30,9 @@ __all__ = [
     "ridge_risk",
     "rp_risk",
     "rf_risk",
+    "multi_source_risk",
+    "Source",
+    "Target",
     "weighted_ridge_risk",
     "recursive_retraining_risk",
     "solve_kappa",

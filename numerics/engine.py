@@ -109,12 +109,20 @@ class NumericModel:
         ``values`` holds their parameters (flat arrays) and ``run(model, values)`` evaluates
         another registered model on the same spectrum and teacher; the dict gives every output
         (components, ``test_error``, auxiliaries, ``status``, ``iterations``, ``residual``).
+    evaluate : callable, optional
+        For models whose inputs are not one spectrum and a teacher (several covariances, a
+        variable number of sources): ``evaluate(values, extra, options) -> Risk`` receives the
+        declared grid parameters validated and the remaining keyword arguments whole, and
+        builds the result with its own vectorised code (``solve`` is then unused).  The engine
+        still validates the grid parameters and applies the final guard and the failure policy.
     """
 
     spec: ModelSpec
-    solve: Solver
+    solve: Solver | None
     check: Callable[[Mapping[str, np.ndarray]], None] | None = None
     reduce: Callable[..., dict[str, np.ndarray]] | None = None
+    evaluate: Callable[[Mapping[str, np.ndarray], dict[str, Any], SolverOptions], Risk] | None = (
+        None)
 
     @property
     def name(self) -> str:
@@ -229,7 +237,7 @@ def _flat(a: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 def evaluate(
     model: str | NumericModel,
-    spectrum: Any,
+    spectrum: Any = None,
     *,
     on_failure: OnFailure = "raise",
     maxiter: int = 200,
@@ -242,7 +250,8 @@ def evaluate(
     model : str or NumericModel
         A registry name (:data:`modelcollapse.numerics.models.MODELS`) or a model.
     spectrum : array_like, shape (d,) or (*S, d)
-        Eigenvalues of Σ (> 0); leading axes give one spectrum per grid point.
+        Eigenvalues of Σ (> 0); leading axes give one spectrum per grid point.  (A model with an
+        ``evaluate`` hook takes its covariances in its own inputs instead.)
     on_failure : {"raise", "nan"}
         Unconverged points raise :class:`~modelcollapse.numerics.result.ConvergenceError` (default)
         or come back as NaN with their ``status``.
@@ -272,6 +281,8 @@ def evaluate(
         opts[p.name] = v
     options = SolverOptions(maxiter=check_count(maxiter, "maxiter"),
                             choices=tuple(sorted(opts.items())))
+    if nm.evaluate is not None:
+        return _evaluate_whole(nm, spectrum, kwargs, options, on_failure)
     given = {k: kwargs.pop(k, None) for k in spec.teacher_parameters()}
     if _is_analytic(spectrum):
         s, kind, weights = _analytic(spectrum, spec, given)
@@ -295,6 +306,44 @@ def evaluate(
     # overflow and 0/0 are reported per point (status −2), not as floating-point warnings
     with np.errstate(all="ignore"):
         return _run(nm, s, kind, weights, values, opts, options, on_failure)
+
+
+def _evaluate_whole(nm: NumericModel, spectrum: Any, kwargs: dict[str, Any],
+                    options: SolverOptions, on_failure: OnFailure) -> Risk:
+    """A model with an ``evaluate`` hook: its grid parameters are validated here and the rest
+    handed over whole; then the guard (a NaN, or a non-finite component where converged, is
+    status −2) and the failure policy, as for every model."""
+    spec = nm.spec
+    if spectrum is not None:
+        raise ValueError(f"spectrum: model {spec.name!r} takes its covariances in its own "
+                         "inputs, not a spectrum")
+    values: dict[str, np.ndarray] = {}
+    for p in spec.grid_parameters:
+        v = kwargs.pop(p.name, p.default)
+        if v is None:
+            raise ValueError(f"{p.name}: missing ({p.doc})")
+        values[p.name] = _check_parameter(v, p, 0)
+    if nm.check is not None:
+        nm.check(values)
+    assert nm.evaluate is not None
+    with np.errstate(all="ignore"):
+        res = nm.evaluate(values, kwargs, options)
+    status = np.array(res.status, dtype=np.int8)
+    comps = [np.asarray(c, dtype=float) for c in (res.test_error, res.bias, res.variance,
+                                                   res.zeta)]
+    finite = np.logical_and.reduce([np.isfinite(c) | np.isinf(c) & (status == 1) for c in comps])
+    for aux in res.auxiliary.values():
+        finite &= ~np.isnan(aux)
+    status[(status >= 0) & ~finite] = _NON_FINITE
+    bad = status < 0
+    for arr in (*comps, *res.auxiliary.values()):
+        arr[bad] = np.nan
+    if on_failure == "raise" and bad.any():
+        _raise_unconverged(spec.name, status, res.residual)
+    return Risk(model=res.model, test_error=comps[0], bias=comps[1], variance=comps[2],
+                zeta=comps[3], auxiliary=res.auxiliary, coords=res.coords,
+                converged=status >= 0, iterations=res.iterations, residual=res.residual,
+                status=status, d=res.d, options=res.options)
 
 
 def _is_analytic(spectrum: Any) -> bool:

@@ -6,8 +6,9 @@ solver hook); :func:`register` adds one at run time.
 Examples
 --------
 >>> from modelcollapse.numerics.models import MODELS
->>> list(MODELS)
-['ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining', 'random_features']
+>>> list(MODELS)  # doctest: +NORMALIZE_WHITESPACE
+['ridge', 'random_projection', 'weighted_ridge', 'recursive_retraining', 'random_features',
+ 'multi_source']
 >>> [p.name for p in MODELS["ridge"].spec.grid_parameters]
 ['n', 'p2', 'ridge', 'noise_real', 'noise_synth']
 """
@@ -18,6 +19,7 @@ from modelcollapse.theory import models as theory
 
 from .engine import NumericModel
 from .mixing import check_weights, reduce_to_ridge, solve_mixing_fixed_point
+from .multi_source import evaluate_multi_source
 from .random_features import REGISTERED as RANDOM_FEATURES
 from .random_projection import solve_rp_fixed_point
 from .ridge import solve_ridge_fixed_point
@@ -34,6 +36,8 @@ MODELS: dict[str, NumericModel] = {
                      reduce=reduce_to_ridge),
         NumericModel(theory.RECURSIVE_RETRAINING, solve_ridge_fixed_point),
         RANDOM_FEATURES,  # the activation reaches its solver as an option value
+        # several covariances, any number of sources: the model evaluates its inputs whole
+        NumericModel(theory.MULTI_SOURCE, None, evaluate=evaluate_multi_source),
     )
 }
 

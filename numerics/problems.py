@@ -146,8 +146,23 @@ def schema(model: str) -> dict[str, Any]:
     >>> from modelcollapse.numerics.problems import schema
     >>> schema("random_projection")["required"]
     ['n', 'm', 'p2', 'ridge', 'noise_real', 'noise_synth', 'spectrum']
+    >>> schema("multi_source")["required"]
+    ['n', 'ridge', 'sources']
     """
     sch = _SCHEMAS[model]
+    if model == "multi_source":  # structured: a list of sources instead of one spectrum
+        from ._problems_sources import SOURCE_KEYS, TARGET_KEYS
+
+        return {
+            "required": [p.json_key for p in sch.scalars] + ["sources"],
+            "optional": ["target", "gamma"],
+            "options": {},
+            "teachers": {"fixed": ["sources[i].teacher", "target.teacher"],
+                         "random": ["gamma", "sources[i].delta", "target.delta"]},
+            "sources": list(SOURCE_KEYS),
+            "target": list(TARGET_KEYS),
+            "docs": {p.json_key: p.doc for p in sch.scalars},
+        }
     return {
         "required": [p.json_key for p in sch.scalars] + ["spectrum"],
         "options": {p.json_key: list(p.choices) for p in sch.options},
@@ -162,6 +177,8 @@ def _all_keys() -> dict[str, list[str]]:
         for key in sch.keys:
             out[key].append(name)
     out[_MIXING_KEY].append("ridge")
+    for key in ("sources", "target", "gamma"):  # the structured form of multi_source
+        out[key].append("multi_source")
     return out
 
 
@@ -206,6 +223,7 @@ class Problem:
     teacher: dict[str, np.ndarray] = field(repr=False)
     options: dict[str, str] = field(default_factory=dict)
     id: str | int | None = None
+    structured: dict[str, Any] | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         values = object.__getattribute__(self, "values")
@@ -468,6 +486,8 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
             index, "model", f"expected one of {', '.join(map(repr, MODELS))}, got "
             f"{_describe(model)}"
         )
+    if model == "multi_source":
+        return _sources_problem(obj, index)
     engine_model = "weighted_ridge" if model == "ridge" and _MIXING_KEY in obj else model
     sch = _SCHEMAS[engine_model]
     for key in obj:
@@ -527,6 +547,14 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
         if (p2 == 0 and weight != 0) or (p2 == 1 and weight != 1):
             raise ProblemError(index, _MIXING_KEY, f"with p2 = {p2:g} the only possible "
                                f"weight is {p2:g}, got {_fmt(obj[_MIXING_KEY])}")
+    ident = _ident(obj, index)
+    return Problem(
+        index=index, model=model, engine_model=engine_model, values=values, spectrum=spectrum,
+        teacher_kind=kind, teacher=teacher, options=options, id=ident,
+    )
+
+
+def _ident(obj: dict, index: int) -> str | int | None:
     ident = obj.get("id")
     if ident is not None or "id" in obj:
         if isinstance(ident, str):
@@ -537,10 +565,31 @@ def validate_problem(obj: Any, index: int = 0) -> Problem:
                                f"{_describe(ident)}")
         else:
             ident = int(ident)
-    return Problem(
-        index=index, model=model, engine_model=engine_model, values=values, spectrum=spectrum,
-        teacher_kind=kind, teacher=teacher, options=options, id=ident,
-    )
+    return ident
+
+
+def _sources_problem(obj: dict, index: int) -> Problem:
+    """A ``multi_source`` problem: ``n``, ``ridge``, ``sources`` and optional ``target``,
+    ``gamma`` (:mod:`modelcollapse.numerics._problems_sources`)."""
+    from ._problems_sources import PROBLEM_KEYS, structured_inputs
+
+    for key in obj:
+        if key not in PROBLEM_KEYS:
+            raise ProblemError(index, key, "not a key of model 'multi_source' (its keys: "
+                               f"{', '.join(PROBLEM_KEYS)}; each source has its own covariance)")
+    sch = _SCHEMAS["multi_source"]
+    for key in ("n", "ridge", "sources"):
+        if key not in obj:
+            raise ProblemError(index, key, "missing (required for model 'multi_source')")
+    values = {p.name: _scalar(obj, p, index, 0) for p in sch.scalars}
+    try:
+        structured = structured_inputs(obj, values["n"], values["ridge"])
+    except ValueError as exc:
+        field_name, _, message = str(exc).partition(": ")
+        raise ProblemError(index, field_name, message) from None
+    return Problem(index=index, model="multi_source", engine_model="multi_source", values=values,
+                   spectrum=np.zeros(0), teacher_kind="structured", teacher={},
+                   id=_ident(obj, index), structured=structured)
 
 
 _ANALYTIC_KEYS = {"spectrum": ("power_law", "dimension"), "gamma": ("power_law", "scale"),
@@ -695,6 +744,15 @@ def _evaluate_group(problems: Sequence[Problem]) -> list[dict]:
     return _records(problems, res)
 
 
+def _evaluate_structured(p: Problem) -> dict:
+    from .engine import evaluate
+
+    res = evaluate(p.engine_model, None, on_failure="nan", n=p.values["n"],
+                   ridge=p.values["ridge"], **{k: v for k, v in p.structured.items()
+                                               if v is not None})
+    return _records([p], res)[0]
+
+
 def evaluate_problems(problems: Sequence[Problem]) -> list[dict]:
     """Predictions for validated problems, in order, as JSON-ready dicts.
 
@@ -705,11 +763,14 @@ def evaluate_problems(problems: Sequence[Problem]) -> list[dict]:
     and a ``note``.  A problem's numbers do not depend on the other problems of its group.
     """
     groups: dict[tuple, list[int]] = defaultdict(list)
+    out: list[dict | None] = [None] * len(problems)
     for i, p in enumerate(problems):
+        if p.structured is not None:  # its own sources and covariances: evaluated alone
+            out[i] = _evaluate_structured(p)
+            continue
         key = (p.engine_model, p.d, p.teacher_kind, tuple(sorted(p.options.items())),
                repr(p.spectrum) if p.analytic else None)
         groups[key].append(i)
-    out: list[dict | None] = [None] * len(problems)
     for (_, d, _, _, analytic), members in groups.items():
         step = len(members) if analytic else max(1, _CHUNK_ELEMENTS // d)
         for start in range(0, len(members), step):

@@ -14,7 +14,8 @@ import pytest
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: One notebook per figure of ``modelcollapse reproduce``; the last two have no theory curve.
 WITH_THEORY = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig9", "fig10", "generations", "phase",
-               "scaling", "relu_fig4", "relu_phase", "digits", "digits_rf")
+               "scaling", "relu_fig4", "relu_phase", "covariate", "digits",
+               "digits_rf")
 MEASUREMENTS = ("network", "ngram")
 FIGURE_NOTEBOOKS = (*WITH_THEORY, *MEASUREMENTS)
 #: Internals a notebook must not use: it shows the public API.

@@ -325,3 +325,27 @@ def _free_rows():
 
 
 _ = (c, p1, r, sigma_sq)
+
+
+# -- nonlinear random features (docs §2.8) ------------------------------------------------------
+_RF = ("φ(x) = c·σ(Sx/c), S iid N(0, 1/d), c² = tr Σ/d (unit-variance pre-activations); "
+       "Gaussian equivalence σ(z) ≈ μ0 + μ1 z + μ* ξ with z, ξ standard normal")
+
+
+@register("rf-relu-equivalence",
+          "ReLU random features: the Gaussian-equivalence coefficients (by Gaussian integrals) and "
+          "the feature-space degrees of freedom DF(θ) = df1(θ) + (μ*/μ1)² tr Σ/θ, the extra "
+          "ridge-like term that makes the features full rank whatever d is", _RF,
+          labels={"mu0": r"\mu_0", "mu1": r"\mu_1", "mu_star_sq": r"\mu_*^2",
+                  "noise_ratio": r"\mu_*^2/\mu_1^2",
+                  "df_features": r"\mathrm{DF}(\theta)"})
+def _rf_relu():
+    from . import random_features as rf
+    from ._activations import derive_closed_form
+
+    co = derive_closed_form("relu")
+    mu_star_sq = sp.simplify(co["second_moment"] - co["mu0"] ** 2 - co["mu1"] ** 2)
+    return {"mu0": co["mu0"], "mu1": co["mu1"], "mu_star_sq": mu_star_sq,
+            "noise_ratio": sp.simplify(mu_star_sq / co["mu1"] ** 2),
+            "df_features": rf.derive_nested()["df_features"].subs(
+                rf.mu_star, sp.Symbol("mu_*", nonnegative=True))}

@@ -11,6 +11,7 @@ from .engine import run_monte_carlo
 from .montecarlo import simulate_ridge
 from .montecarlo_iterative import simulate_iterative_mixing, simulate_recursive_retraining
 from .montecarlo_mixing import simulate_weighted_ridge
+from .montecarlo_multi import simulate_multi_source
 from .montecarlo_rf import simulate_rf
 from .montecarlo_rp import simulate_rp
 
@@ -21,6 +22,7 @@ __all__ = [
     "simulate_ridge",
     "simulate_rp",
     "simulate_rf",
+    "simulate_multi_source",
     "simulate_weighted_ridge",
     "simulate_iterative_mixing",
     "simulate_recursive_retraining",

@@ -24,7 +24,8 @@ def register(sub) -> None:
         help="reproduce the paper's figures (theory curves, Monte Carlo points, report)",
         description="Write the paper's fig1..fig5, fig9, fig10, generations and phase, the "
         "scaling law with synthetic data (scaling), the ReLU random-features figures "
-        "relu_fig4 and relu_phase, and the real-data figures digits, digits_rf, network and "
+        "relu_fig4 and relu_phase, covariate shift (covariate), and the real-data figures "
+        "digits, digits_rf, network and "
         "ngram (PNG and PDF), report.md and the agreement table (CSV, JSON) into the output "
         "folder.",
     )
@@ -37,7 +38,8 @@ def register(sub) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute every Monte Carlo run")
     p.add_argument("--figures", default=None,
                    help="comma-separated subset of 1-5, 9, 10, phase, generations, scaling, "
-                   "relu_fig4, relu_phase, digits, digits_rf, network, ngram; realdata = the four "
+                   "relu_fig4, relu_phase, covariate, digits, digits_rf, network, ngram; "
+                   "realdata = the four "
                    "real-data ones (default: all)")
     p.add_argument("--seed", type=int, default=0, help="job seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

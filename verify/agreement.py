@@ -31,7 +31,10 @@ from modelcollapse.numerics.engine import evaluate
 from .families import ProblemFamily
 
 __all__ = ["MIN_DRAWS", "SizeCheck", "fit_intercept", "finite_size_check", "inverse_size",
-           "log_over_size"]
+           "log_over_size", "replicate", "SIZE_KEYS"]
+
+#: Problem sizes that grow with d in a replicated problem (rows, widths, generator rows).
+SIZE_KEYS = ("n", "m", "t0", "t")
 
 #: Fewest draws per size from which a verdict is drawn.
 MIN_DRAWS = 10
@@ -66,6 +69,49 @@ def fit_intercept(sizes: Sequence[float], diffs: Sequence[float], ses: Sequence[
         chi2 = float(resid @ (w * resid)) / (d.size - 2)
         cov = cov * max(1.0, chi2)
     return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def replicate(problem: dict[str, Any], factor: int = 2) -> dict[str, Any]:
+    """The same problem at ``factor`` times the dimension: every eigenvalue ``factor`` times.
+
+    Random-effects diagonals (``gamma``, ``delta``) are divided by ``factor`` per coordinate and
+    fixed teachers (``w_real``, ``w_synth``) by ``√factor``, so that every trace
+    ``tr W Σ^a (Σ + t)^{-b}`` of the models is multiplied by ``factor``, exactly like the sizes
+    (:data:`SIZE_KEYS`: ``n``, ``m``, ``t0``, ``t``, multiplied).  Every normalised trace — and so
+    the deterministic equivalent — is unchanged, while the finite-size bias of a simulation
+    shrinks: the second size of the finite-size rule for a problem on any spectrum (one size
+    cannot separate a formula's error from that bias).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from modelcollapse.numerics import ridge_risk
+    >>> from modelcollapse.verify.agreement import replicate
+    >>> prob = dict(spectrum=np.array([1.0, 0.5, 0.1]), n=5, p2=0.4, ridge=0.1, noise_real=0.3,
+    ...             noise_synth=0.3, w_real=np.array([1.0, -1.0, 0.5]),
+    ...             w_synth=np.array([1.0, 0.0, 0.5]))
+    >>> big = replicate(prob)
+    >>> big["spectrum"].size, big["n"]
+    (6, 10)
+    >>> a = ridge_risk(prob.pop("spectrum"), **prob).test_error
+    >>> b = ridge_risk(big.pop("spectrum"), **big).test_error
+    >>> bool(abs(a - b) < 1e-14 * a)
+    True
+    """
+    if isinstance(factor, bool) or not isinstance(factor, int | np.integer) or factor < 1:
+        raise ValueError(f"factor: expected a whole number ≥ 1, got {factor!r}")
+    out = dict(problem)
+    for key, value in problem.items():
+        if key == "spectrum":
+            out[key] = np.repeat(np.asarray(value, dtype=float), factor)
+        elif key in ("gamma", "delta"):
+            out[key] = np.repeat(np.asarray(value, dtype=float), factor) / factor
+        elif key in ("w_real", "w_synth"):
+            out[key] = np.repeat(np.asarray(value, dtype=float), factor) / np.sqrt(factor)
+        elif key in SIZE_KEYS:  # a list of widths is scaled, never repeated
+            out[key] = (np.asarray(value) * factor if isinstance(value, list | tuple | np.ndarray)
+                        else value * factor)
+    return out
 
 
 @dataclass(frozen=True)

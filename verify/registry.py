@@ -151,3 +151,10 @@ _register(VerifiedModel(NUMERIC["weighted_ridge"], _simulate_mixing,
 _register(VerifiedModel(NUMERIC["recursive_retraining"], _simulate_retraining,
                         valid=lambda v: _away(v["t"]) and v["t0"] >= 1.5,
                         keys=("test_error",), teachers=("random",)))
+# "multi_source" is registered in modelcollapse.numerics.models but has no entry here: the shared
+# checks of tests/test_models.py build every problem from one spectrum and one teacher
+# (ProblemFamily, model_families, the "spectrum"/"teacher" bad-input cases, predict records),
+# while its inputs are a list of sources, each with its own covariance (d eigenvalues or a d × d
+# matrix).  Its verification — the same finite-size rule (verify.agreement.finite_size_check)
+# on its own families (verify.montecarlo_multi.SCENARIOS), bad inputs, convergence, batch
+# independence — is tests/test_multi_source.py.

@@ -18,6 +18,7 @@ from ._context import Context, FigureOutput
 from ._settings import settings_for
 from .figures import FIGURES as _PAPER_FIGURES
 from .figures import planned_runs as _planned_paper_runs
+from .figures_covariate import COVARIATE_FIGURES, planned_covariate_runs
 from .figures_features import FEATURE_FIGURES, planned_feature_runs
 from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
 from .figures_phase import phase_figure, planned_phase_runs
@@ -28,9 +29,10 @@ from .report import summary_line, write_report, write_table
 
 #: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", the scaling
 #: law with synthetic data "scaling", the ReLU random-features figures "relu_fig4" and
-#: "relu_phase", and the real-data figures "digits", "digits_rf", "network" and "ngram".
+#: "relu_phase", covariate shift with a generator that loses the tail "covariate", and the
+#: real-data figures "digits", "digits_rf", "network" and "ngram".
 FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **SCALING_FIGURES, **FEATURE_FIGURES,
-           **REALDATA_FIGURES, **REALDATA_RF_FIGURES}
+           **COVARIATE_FIGURES, **REALDATA_FIGURES, **REALDATA_RF_FIGURES}
 
 #: Names that stand for several figures.
 GROUPS = {"realdata": (*REALDATA_FIGURES, *REALDATA_RF_FIGURES), "features": (*FEATURE_FIGURES,)}
@@ -43,6 +45,7 @@ def planned_runs(settings, figures) -> int:
             + planned_realdata_runs(settings, figures)
             + planned_realdata_rf_runs(settings, figures)
             + planned_scaling_runs(settings, figures) + planned_feature_runs(settings, figures)
+            + planned_covariate_runs(settings, figures)
             + (planned_phase_runs(settings) if "phase" in figures else 0))
 
 
