@@ -140,3 +140,42 @@ def test_presentation_preserves_values(name):
 def test_presentation_preserves_values_everywhere():
     for name in catalog.names():
         _presentation_preserves_values(name)
+
+
+def test_rf_relu_equivalence_against_quadrature(results):
+    import mpmath
+
+    exprs = derived(results, "rf-relu-equivalence")
+    with mpmath.workdps(30):
+        def gauss(f):
+            dens = lambda z: mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+            return mpmath.quad(lambda z: f(z) * dens(z), [0, mpmath.inf])  # relu: z > 0 only
+
+        mu0, mu1, second = gauss(lambda z: z), gauss(lambda z: z * z), gauss(lambda z: z * z)
+        want = {"mu0": mu0, "mu1": mu1, "mu_star_sq": second - mu0**2 - mu1**2,
+                "noise_ratio": (second - mu0**2 - mu1**2) / mu1**2}
+        for key, value in want.items():
+            assert abs(float(exprs[key]) - float(value)) < 1e-14, key
+
+
+def test_tail_plateau_entry_against_the_multi_source_solver(results):
+    # the entry's equal-weights floor against the numerics at n = 1e9 d, λ → 0 (a = 1, p2 = 1/2)
+    from modelcollapse.numerics.multi_source import multi_source_risk
+
+    exprs = derived(results, "multi-source-tail-plateau")
+    d, head = 40, 10
+    s = 1.0 / np.arange(1, d + 1)
+    shift = np.cos(np.arange(d)) / np.sqrt(s) * 0.1
+    energy = s * shift**2
+    for rho in (0.0, 0.3, 1.0):
+        synth = np.where(np.arange(d) < head, s, rho * s)
+        got = multi_source_risk(sources=[
+            {"fraction": 0.5, "covariance": s, "teacher": np.zeros(d)},
+            {"fraction": 0.5, "covariance": synth, "teacher": shift}], n=1e9 * d,
+            ridge=1e-12).test_error
+        sym = {str(x): x for x in exprs["E_inf_equal_weights"].free_symbols}
+        want = float(exprs["E_inf_equal_weights"].subs({
+            sym["p2"]: sp.Rational(1, 2), sym["rho"]: rho,
+            sym["c_head"]: np.sqrt(energy[:head].sum()),
+            sym["c_tail"]: np.sqrt(energy[head:].sum())}))
+        assert float(got) == pytest.approx(want, rel=1e-6), rho

@@ -349,3 +349,34 @@ def _rf_relu():
             "noise_ratio": sp.simplify(mu_star_sq / co["mu1"] ** 2),
             "df_features": rf.derive_nested()["df_features"].subs(
                 rf.mu_star, sp.Symbol("mu_*", nonnegative=True))}
+
+
+# -- several sources (docs §7) -----------------------------------------------------------------
+_MS = ("two sources: real (Σ, teacher w, share p1, weight a1) and a generator (Σ on the head, ρΣ "
+       "on the tail, teacher w + δ, share p2, weight a2); target the real data; n → ∞, then "
+       "λ → 0; c²_head, c²_tail = the shift's energy Σ_j s_j δ_j² on the head and the tail")
+
+
+@register("multi-source-tail-plateau",
+          "Covariate shift: the floor more data cannot remove when the generator loses the tail "
+          "of the spectrum, E_∞(ρ) = θ_head² c²_head + θ_tail(ρ)² c²_tail", _MS,
+          labels={"E_inf": r"E_\infty(\rho)", "E_inf_equal_weights": r"E_\infty(\rho)|_{a=1}",
+                  "E_inf_tail_lost": r"E_\infty(0)|_{a=1}",
+                  "E_inf_no_shift": r"E_\infty(1)|_{a=1}"})
+def _ms_tail():
+    from . import multi_source as ms
+
+    tp = ms.tail_plateau()
+    sy = tp["symbols"]
+    # the energies as squares (c_head², not "c2_head"), each term of the sum factored on its own
+    energies = {sy["c2_head"]: sp.Symbol("c_head", nonnegative=True) ** 2,
+                sy["c2_tail"]: sp.Symbol("c_tail", nonnegative=True) ** 2}
+
+    def terms(expr):
+        return sp.Add(*[sp.factor(x) for x in sp.Add.make_args(sp.expand(expr.subs(energies)))])
+
+    full = sp.Add(*[sp.factor(x) for x in sp.Add.make_args(tp["E"].subs(energies))])
+    equal = terms(tp["E"].subs({sy["a1"]: 1, sy["a2"]: 1}).simplify())
+    return {"E_inf": full, "E_inf_equal_weights": equal,
+            "E_inf_tail_lost": sp.factor(equal.subs(sy["rho"], 0)),
+            "E_inf_no_shift": sp.factor(equal.subs(sy["rho"], 1))}
