@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from modelcollapse.numerics.random_features import rf_risk
-from modelcollapse.verify.agreement import fit_intercept
+from modelcollapse.verify.agreement import fit_intercept, inverse_size, log_over_size
 from modelcollapse.verify.montecarlo_rf import simulate_rf
 
 KEYS = ("test_error", "bias", "variance", "zeta")
@@ -31,8 +31,10 @@ def _z(activation: str, sizes, draws: int, seed: int, **law) -> dict:
         s = np.full(d, 1.0 / d)
         n = int(round(0.8 * d))
         ms = [int(round(p * n)) for p in PSIS]
+        # Γ with tr ΣΓ = 1/sizes[0] at every size: one problem simulated at several d (with
+        # Γ = I/d the bias shrinks as 1/d and the fit a + b/d cannot see an error in it)
         kw = dict(n=n, p2=round(0.25 * n) / n, ridge=0.05 / d, noise_real=0.3, noise_synth=0.3,
-                  gamma=np.full(d, 1 / d), delta=np.full(d, 0.5))
+                  gamma=np.full(d, 1 / sizes[0]), delta=np.full(d, 0.5))
         mc = simulate_rf(s, m=ms, activation=activation, draws=draws, seed=seed + j, **law, **kw)
         th = rf_risk(s, m=np.array(ms, float), activation=activation, **kw)
         rows.append((mc, th))
@@ -40,7 +42,8 @@ def _z(activation: str, sizes, draws: int, seed: int, **law) -> dict:
     for k in KEYS:
         for i, psi in enumerate(PSIS):
             a, se = fit_intercept(sizes, [mc.mean[k][i] - getattr(th, k)[i] for mc, th in rows],
-                                  [mc.stderr[k][i] for mc, _ in rows])
+                                  [mc.stderr[k][i] for mc, _ in rows],
+                                  log_over_size if activation == "relu" else inverse_size)
             out[(k, psi)] = (a, se, a / se)
     return out
 
