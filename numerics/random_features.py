@@ -23,8 +23,8 @@ Examples
 >>> d = 200
 >>> res = rf_risk(np.ones(d), n=100, m=[50, 300], p2=0.0, ridge=0.0, noise_real=1.0,
 ...               gamma=np.full(d, 1 / d), delta=np.zeros(d), activation="relu")
->>> res.variance[0].round(12)  # ψ/(1 − ψ): least squares on m = n/2 features
-np.float64(1.0)
+>>> round(float(res.variance[0]), 12)  # ψ/(1 − ψ): least squares on m = n/2 features
+1.0
 """
 
 from __future__ import annotations
