@@ -14,6 +14,7 @@ modelcollapse ...
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -41,17 +42,34 @@ def _interrupted() -> int:
     return EXIT_INTERRUPTED
 
 
+def _swallowed(unraisable) -> None:
+    """``sys.unraisablehook`` during a run: a Ctrl-C that CPython could not raise.
+
+    A SIGINT that lands in a callback CPython runs without a caller — e.g. the import system's
+    module-lock weakref callback while NumPy or SymPy is being imported — becomes an "Exception
+    ignored in ..." message and the run goes on as if no Ctrl-C had come.  Here it ends the run
+    as any other Ctrl-C does (one line, status 130); nothing needs cleaning up at that point.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        os._exit(_interrupted())
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``modelcollapse`` command line on ``argv`` (default ``sys.argv[1:]``).
 
     Returns the exit status (see :mod:`modelcollapse.verify.cli`).
     """
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _swallowed
     try:
         from modelcollapse.verify.cli import main as cli_main
 
         return cli_main(argv)
     except KeyboardInterrupt:
         return _interrupted()
+    finally:
+        sys.unraisablehook = previous_hook
 
 
 if __name__ == "__main__":
