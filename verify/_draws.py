@@ -20,7 +20,8 @@ import numpy as np
 from modelcollapse.numerics._teacher import teacher_weights
 from modelcollapse.numerics._validate import as_positive_spectrum, check_array, check_count
 
-__all__ = ["whole_number", "check_seed", "design", "teacher_sampler", "scalar"]
+__all__ = ["whole_number", "check_seed", "design", "teacher_sampler", "scalar",
+           "widths_and_ridge"]
 
 
 def whole_number(value, name: str, *, minimum: int = 1) -> int:
@@ -34,6 +35,17 @@ def scalar(value, name: str, **bounds) -> float:
     if arr.ndim != 0:
         raise ValueError(f"{name}: expected one number, got an array of shape {arr.shape}")
     return float(arr)
+
+
+def widths_and_ridge(m, ridge) -> tuple[np.ndarray, float]:
+    """A 1-D grid of whole widths and one λ ≥ 0 (the width is the grid axis of a draw)."""
+    widths = np.atleast_1d(check_array(m, "m", lower=0.0, strict=True))
+    if widths.ndim != 1 or np.any(widths != np.round(widths)):
+        raise ValueError("m: expected a 1-D grid of whole widths")
+    lam = check_array(ridge, "ridge", lower=0.0)
+    if lam.ndim != 0:
+        raise ValueError("ridge: expected one λ (the width is the grid axis)")
+    return widths.astype(int), float(lam)
 
 
 def check_seed(seed) -> int:

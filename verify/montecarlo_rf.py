@@ -35,10 +35,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from modelcollapse.numerics._validate import check_array
 from modelcollapse.theory._activations import ACTIVATIONS, activation_function
 
-from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
+from ._draws import (
+    check_seed,
+    design,
+    scalar,
+    teacher_sampler,
+    whole_number,
+    widths_and_ridge,
+)
 from ._result import MonteCarloResult
 from ._rf_kernels import feature_moments, feature_scale
 from .engine import run_monte_carlo
@@ -178,15 +184,8 @@ def simulate_rf(
     s, d, n_int = design(spectrum, n)
     kind, draw_teachers = teacher_sampler(d, gamma=gamma, delta=delta, w_real=w_real,
                                           w_synth=w_synth)
-    widths = np.atleast_1d(check_array(m, "m", lower=0.0, strict=True))
-    if widths.ndim != 1 or np.any(widths != np.round(widths)):
-        raise ValueError("m: expected a 1-D grid of whole widths")
-    widths = widths.astype(int)
+    widths, lam_f = widths_and_ridge(m, ridge)
     p2f = scalar(p2, "p2", lower=0.0, upper=1.0)
-    lam = check_array(ridge, "ridge", lower=0.0)
-    if lam.ndim != 0:
-        raise ValueError("ridge: expected one λ (the width is the grid axis)")
-    lam_f = float(lam)
     draws = whole_number(draws, "draws")
     seed = check_seed(seed)
     test_size = whole_number(test_size, "test_size")
