@@ -36,12 +36,17 @@ def default_workers() -> int:
 
 def local_cluster(workers: int):
     """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes on 127.0.0.1."""
+    import dask
     from distributed import LocalCluster
 
     env = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
-                        env=env)
+    # Dask's default worker environment sets MALLOC_TRIM_THRESHOLD_, which switches off glibc's
+    # adaptive mmap threshold: every array above 128 KiB is then mapped and faulted in afresh, and
+    # the Monte Carlo ran 1.4–2× slower in a worker than in process (benchmarks/bench_distributed)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            host="127.0.0.1", dashboard_address=None,
+                            silence_logs=logging.ERROR, env=env)
 
 
 @contextmanager
