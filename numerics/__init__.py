@@ -6,6 +6,7 @@ return a :class:`Risk`.
 """
 
 from .bridge import evaluate_expression
+from .diagonals import PowerLawDiagonal
 from .engine import NumericModel, Solution, evaluate
 from .kappa import KappaResult, solve_kappa
 from .mixing import weighted_ridge_risk
@@ -33,6 +34,7 @@ __all__ = [
     "multi_source_risk",
     "Source",
     "Target",
+    "PowerLawDiagonal",
     "weighted_ridge_risk",
     "recursive_retraining_risk",
     "solve_kappa",

@@ -8,6 +8,7 @@ once any is a matrix, vectors are read as diagonal matrices.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky
 
+from ._direction_rule import direction_rule
 from ._validate import check_array, format_number
+from .diagonals import PowerLawDiagonal
 
 __all__ = ["Inputs", "read_inputs", "SOURCE_FIELDS", "TARGET_FIELDS"]
 
@@ -65,13 +68,18 @@ class Inputs:
     fraction: np.ndarray
     weight: np.ndarray
     noise: np.ndarray
+    mult: np.ndarray | None = None
+    dimension: float = math.nan
+    exact_nodes: int = 0
 
     @property
     def k(self) -> int:
         return self.covs.shape[0]
 
     @property
-    def d(self) -> int:
+    def d(self) -> int | float:
+        if self.mult is not None:
+            return self.dimension
         return self.target_cov.shape[0]
 
 
@@ -150,6 +158,17 @@ def read_inputs(sources: Any, target: Any, gamma: Any, n: np.ndarray, ridge: np.
                          "covariance and a teacher)")
     if len(sources) == 0:
         raise ValueError("sources: need at least one source")
+    analytic = _analytic_layout(sources, target, gamma)
+    if analytic is not None:
+        layout, extra = analytic
+    else:
+        layout, extra = _array_layout(sources, target, gamma), {}
+    dense, covs, tcov, kind, latents, coef = layout
+    return _grid(sources, n, ridge, dense, covs, tcov, kind, latents, coef, extra)
+
+
+def _array_layout(sources: Sequence, target: Any, gamma: Any) -> tuple:
+    """Covariances and teachers given as arrays: ``dense, covs, tcov, kind, latents, coef``."""
     k = len(sources)
     covs = []
     d = None
@@ -216,8 +235,16 @@ def read_inputs(sources: Any, target: Any, gamma: Any, n: np.ndarray, ridge: np.
     else:
         raise ValueError("sources[0].teacher: missing (give every source a teacher vector, or "
                          "gamma and optional deltas for random effects)")
+    if dense:
+        covs = [_as_dense(c) for c in covs]
+        tcov = _as_dense(tcov)
+    return dense, np.stack(covs), np.asarray(tcov, dtype=float), kind, latents, coef
 
-    # per-source grid values, broadcast with n and ridge
+
+def _grid(sources: Sequence, n: np.ndarray, ridge: np.ndarray, dense: bool, covs: np.ndarray,
+          tcov: np.ndarray, kind: str, latents: np.ndarray, coef: np.ndarray,
+          extra: dict[str, Any]) -> Inputs:
+    """The per-source grid values (fractions, weights, noises), broadcast with n and ridge."""
     per: dict[str, list[np.ndarray]] = {"fraction": [], "weight": [], "noise": []}
     for i, src in enumerate(sources):
         frac = _field(src, "fraction", f"sources[{i}]")
@@ -248,11 +275,84 @@ def read_inputs(sources: Any, target: Any, gamma: Any, n: np.ndarray, ridge: np.
         got = float(total[bad].flat[0])
         raise ValueError(f"sources: the fractions must sum to 1, got {got:.12g}")
     fraction = stacked["fraction"] / total[..., None]
-    if dense:
-        covs = [_as_dense(c) for c in covs]
-        tcov = _as_dense(tcov)
-    return Inputs(dense=dense, covs=np.stack(covs), target_cov=np.asarray(tcov, dtype=float),
+    return Inputs(dense=dense, covs=covs, target_cov=tcov,
                   teacher_kind=kind, latents=latents, coef=coef, shape=tuple(shape),
                   n=np.broadcast_to(n, shape).astype(float), ridge=np.broadcast_to(
                       ridge, shape).astype(float), fraction=fraction,
-                  weight=stacked["weight"].astype(float), noise=stacked["noise"].astype(float))
+                  weight=stacked["weight"].astype(float), noise=stacked["noise"].astype(float),
+                  **extra)
+
+
+def _analytic_layout(sources: Sequence, target: Any, gamma: Any) -> tuple | None:
+    """Power-law diagonals: the layout on the quadrature's nodes, or None (arrays)."""
+    k = len(sources)
+    fields = [(f"sources[{i}].covariance", _field(s, "covariance", f"sources[{i}]"))
+              for i, s in enumerate(sources)]
+    t_cov = None if target is None else _field(target, "covariance", "target")
+    if target is not None:
+        fields.append(("target.covariance", t_cov))
+    diag = [(name, v) for name, v in fields if isinstance(v, PowerLawDiagonal)]
+    if not diag:
+        return None
+    other = [name for name, v in fields if not isinstance(v, PowerLawDiagonal)]
+    if other:
+        raise ValueError(f"{other[0]}: every covariance must be a PowerLawDiagonal once one is "
+                         f"({diag[0][0]} is)")
+    teach = [(f"sources[{i}].teacher", _field(s, "teacher", f"sources[{i}]"))
+             for i, s in enumerate(sources)]
+    if target is not None:
+        teach.append(("target.teacher", _field(target, "teacher", "target")))
+    fixed = [name for name, v in teach if v is not None]
+    if fixed:
+        raise ValueError(f"{fixed[0]}: a teacher vector needs d entries; with power-law "
+                         "covariances give random effects (gamma and deltas as PowerLawDiagonal)")
+    if gamma is None:
+        raise ValueError("gamma: missing (random effects: w_g = w_0 + δ_g with w_0 ~ N(0, Γ); "
+                         "give gamma as a PowerLawDiagonal)")
+    lat_fields = [("gamma", gamma)]
+    lat_fields += [(f"sources[{i}].delta", _field(s, "delta", f"sources[{i}]"))
+                   for i, s in enumerate(sources)]
+    t_delta = None if target is None else _field(target, "delta", "target")
+    if t_delta is not None:
+        lat_fields.append(("target.delta", t_delta))
+    for name, v in lat_fields:
+        if v is not None and not isinstance(v, PowerLawDiagonal):
+            raise ValueError(f"{name}: expected a PowerLawDiagonal (the covariances are)")
+    dims = {v.dimension for _, v in diag} | {v.dimension for _, v in lat_fields if v is not None}
+    if len(dims) > 1:
+        name = next(nm for nm, v in diag + lat_fields
+                    if v is not None and v.dimension != diag[0][1].dimension)
+        raise ValueError(f"{name}: dimension differs from {diag[0][0]}'s (every diagonal of a "
+                         "problem has the same d)")
+    dimension = diag[0][1].dimension
+    betas = [v.power_law for _, v in diag if v.scale > 0]
+    if not betas:
+        raise ValueError(f"{diag[0][0]}: every covariance is zero")
+    if dimension is None:
+        for name, v in diag:
+            if v.scale > 0 and v.power_law <= 1:
+                raise ValueError(f"{name}: the exponent must be > 1 at d = ∞ (a finite trace), "
+                                 f"got {v.power_law!r}")
+        slowest = min(betas)
+        for name, v in lat_fields:
+            if v is not None and v.scale > 0 and v.power_law + slowest <= 1:
+                raise ValueError(f"{name}: the exponent must exceed {1 - slowest:.6g} at d = ∞ "
+                                 "(Σ_j c_j Γ_jj must converge)")
+    head = max(v.head() for _, v in diag + lat_fields if v is not None)
+    nodes, mult = direction_rule(dimension, max(betas), min(betas), head)
+    covs = np.stack([v.values(nodes) for _, v in diag[:k]])
+    tcov = diag[k][1].values(nodes) if target is not None else covs[0]
+    lats = [gamma.values(nodes)]
+    lats += [np.zeros_like(nodes) if v is None else v.values(nodes) for _, v in lat_fields[1:k + 1]]
+    coef = np.zeros((k + 1, k + 1 + (t_delta is not None)))
+    coef[:, 0] = 1.0
+    coef[np.arange(k), np.arange(1, k + 1)] = 1.0
+    if t_delta is not None:
+        lats.append(t_delta.values(nodes))
+        coef[k, k + 1] = 1.0
+    else:
+        coef[k, 1] = 1.0
+    exact = int(np.argmax(mult != 1.0)) if (mult != 1.0).any() else mult.size
+    extra = {"mult": mult, "dimension": math.inf if dimension is None else float(dimension),
+             "exact_nodes": exact}
+    return (False, covs, tcov, "random", np.stack(lats), coef), extra

@@ -162,7 +162,7 @@ def _pair_traces(x: np.ndarray, cov: np.ndarray) -> np.ndarray:
 
 
 def _diagonal(inp: Inputs, maxiter: int) -> dict[str, np.ndarray]:
-    k, d = inp.k, inp.d
+    k, d = inp.k, inp.target_cov.shape[-1]  # directions, or a power law's quadrature nodes
     size = int(np.prod(inp.shape))
     per = inp.k * max(1, inp.latents.shape[0]) * d + k * k * d
     step = max(1, _CHUNK // per)
@@ -180,10 +180,19 @@ def _diagonal_chunk(inp: Inputs, idx: np.ndarray, maxiter: int) -> dict[str, np.
     p = inp.fraction.reshape(-1, k)[idx]
     a = inp.weight.reshape(-1, k)[idx]
     sig = inp.noise.reshape(-1, k)[idx]
-    trace = cov.sum(axis=1)
+    # power-law diagonals: the columns are quadrature nodes and every sum over the directions
+    # carries their weights (arrays: weight 1, so the same numbers bit for bit)
+    mult = np.ones(cov.shape[1]) if inp.mult is None else inp.mult
+    covm = cov * mult
+    trace = covm.sum(axis=1)
     active = (p > 0) & (a > 0) & (trace > 0)[None, :]
     seen = (active[:, :, None] & (cov > 0)[None]).any(axis=1)  # (P, d)
-    rank = seen.sum(axis=1)
+    if inp.mult is None:
+        rank = seen.sum(axis=1)
+    else:  # the exact head counted, the tail's nodes all seen or all not
+        e = inp.exact_nodes
+        rank = seen[:, :e].sum(axis=1) + np.where(seen[:, e:].any(axis=1),
+                                                  inp.dimension - e, 0.0)
     reg = _regimes(_sub(inp, idx), active, rank)
     c0, ell = reg["c0"], reg["ell"]
 
@@ -196,8 +205,8 @@ def _diagonal_chunk(inp: Inputs, idx: np.ndarray, maxiter: int) -> dict[str, np.
 
     def tm(z, sel, jac):
         gr, _, eta = resolvent(z, sel)
-        tz = _traces(gr, cov) / n[sel, None]
-        m = _pair_traces(gr * gr, cov) / n[sel, None, None] if jac else None
+        tz = _traces(gr, covm) / n[sel, None]
+        m = _pair_traces(gr * gr * mult, cov) / n[sel, None, None] if jac else None
         return tz, m, eta
 
     # start: ν-form from above (T at u = 0), δ-form from below (T at z = 0)
@@ -211,12 +220,12 @@ def _diagonal_chunk(inp: Inputs, idx: np.ndarray, maxiter: int) -> dict[str, np.
     den = _combine(u, cov) + c0[:, None]
     null = den == 0  # δ-form: directions no active source sees
     # inactive sources: their own δ (not coupled back); infinite if they see a null direction
-    tz = _traces(gr, cov) / n[:, None]
+    tz = _traces(gr, covm) / n[:, None]
     blind = (null[:, None, :] & (cov > 0)[None]).any(axis=2)
     z = np.where(active, z, np.where(blind & (c0[:, None] == 0), np.inf, tz))
     bop = c0[:, None] * gr + null  # λR
-    m_mat = _pair_traces(gr * gr, cov) / n[:, None, None]
-    s_vec = _traces(gr * gr * ct, cov) / n[:, None]
+    m_mat = _pair_traces(gr * gr * mult, cov) / n[:, None, None]
+    s_vec = _traces(gr * gr * ct, covm) / n[:, None]
     covs_all = np.vstack([cov, ct[None]])  # (k + 1, d): sources, then the target
     cp = inp.coef - inp.coef[k]  # (k + 1, L): each teacher relative to the target's
     lmap = u[:, :, None] * gr[:, None, :] * cov[None]  # L_h = u_h G C_h, (P, k, d)
@@ -238,7 +247,7 @@ def _diagonal_chunk(inp: Inputs, idx: np.ndarray, maxiter: int) -> dict[str, np.
             a_m = a_m + lmap[:, h_, None, :] * cp[h_][None, :, None]
         eps = a_m[:, None] - cp[None, :, :, None]  # (P, k + 1, L, d)
         beta = bop[:, None, :] * inp.coef[k][None, :, None]  # (P, L, d)
-        cl = covs_all[:, None, :] * lat[None]  # (k + 1, L, d)
+        cl = covs_all[:, None, :] * lat[None] * mult  # (k + 1, L, d)
         own = (beta[:, None] * beta[:, None] * cl[None]).sum(axis=-1).sum(axis=-1)
         cross = (beta[:, None] * cl[None] * eps).sum(axis=-1).sum(axis=-1)
         quad = (eps * eps * cl[None]).sum(axis=-1).sum(axis=-1)

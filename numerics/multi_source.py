@@ -37,9 +37,12 @@ class Source:
     fraction : array_like
         ``p_g``, its share of the ``n`` rows, in [0, 1] (the fractions of all sources sum to 1);
         broadcasts with the grid.
-    covariance : array_like, shape (d,) or (d, d)
+    covariance : array_like, shape (d,) or (d, d), or PowerLawDiagonal
         ``C_g``: d eigenvalues in a basis common to every covariance (≥ 0), or a symmetric
-        positive semi-definite matrix.
+        positive semi-definite matrix, or a power law
+        (:class:`~modelcollapse.numerics.diagonals.PowerLawDiagonal`, ``d`` finite or ``∞``:
+        then every covariance, ``gamma`` and ``delta`` is one, and the teachers are random
+        effects).
     teacher : array_like, shape (d,), optional
         ``w_g``, a fixed teacher (every source, or none: random effects).
     delta : array_like, shape (d,) or (d, d), optional
@@ -183,6 +186,29 @@ def multi_source_risk(
     ...                          Source(0.5, q @ np.diag(tail) @ q.T, q @ w2)], n=100, ridge=0.05)
     >>> diag = multi_source_risk([Source(0.5, s, w1), Source(0.5, tail, w2)], n=100, ridge=0.05)
     >>> bool(abs(res.test_error - diag.test_error) < 1e-12 * diag.test_error)
+    True
+
+    The same covariate shift at d = ∞ (``s_j = j^{-1.5}``, the tail from j = 11 shrunk
+    tenfold), n up to 10¹², in milliseconds:
+
+    >>> from modelcollapse.numerics.diagonals import PowerLawDiagonal
+    >>> res = multi_source_risk(
+    ...     [Source(0.6, PowerLawDiagonal(1.5)),
+    ...      Source(0.4, PowerLawDiagonal(1.5, tail_from=11, tail_scale=0.1),
+    ...             delta=PowerLawDiagonal(0.6, 0.05))],
+    ...     gamma=PowerLawDiagonal(0.8), n=[1e3, 1e12], ridge=1e-12)
+    >>> res.d, bool(res.converged.all())
+    (inf, True)
+
+    At n = 10¹² it sits on the floor θ_head² c²_head + θ_tail² c²_tail of the corollary
+    :func:`modelcollapse.theory.multi_source.tail_plateau` (θ_head = p2 = 0.4,
+    θ_tail = 0.4·0.1/(0.6 + 0.04); the shift's energies by Hurwitz's ζ):
+
+    >>> from scipy.special import zeta
+    >>> c2_head = 0.05 * (zeta(2.1) - zeta(2.1, 11))
+    >>> c2_tail = 0.05 * zeta(2.1, 11)
+    >>> floor = 0.4**2 * c2_head + (0.04 / 0.64)**2 * c2_tail
+    >>> bool(abs(res.test_error[1] / floor - 1) < 1e-3)
     True
     """
     return evaluate("multi_source", sources=sources, n=n, ridge=ridge, target=target,
