@@ -12,6 +12,7 @@ from .kappa import KappaResult, solve_kappa
 from .mixing import weighted_ridge_risk
 from .models import MODELS, register
 from .multi_source import Source, Target, multi_source_risk
+from .multi_source_features import multi_source_rf_risk
 from .problems import ProblemError, evaluate_problems, parse_problems, validate_problems
 from .random_features import rf_risk
 from .random_projection import rp_risk
@@ -32,6 +33,7 @@ __all__ = [
     "rp_risk",
     "rf_risk",
     "multi_source_risk",
+    "multi_source_rf_risk",
     "Source",
     "Target",
     "PowerLawDiagonal",

@@ -12,6 +12,7 @@ from .montecarlo import simulate_ridge
 from .montecarlo_iterative import simulate_iterative_mixing, simulate_recursive_retraining
 from .montecarlo_mixing import simulate_weighted_ridge
 from .montecarlo_multi import simulate_multi_source
+from .montecarlo_multi_rf import simulate_multi_source_rf
 from .montecarlo_rf import simulate_rf
 from .montecarlo_rp import simulate_rp
 
@@ -23,6 +24,7 @@ __all__ = [
     "simulate_rp",
     "simulate_rf",
     "simulate_multi_source",
+    "simulate_multi_source_rf",
     "simulate_weighted_ridge",
     "simulate_iterative_mixing",
     "simulate_recursive_retraining",

@@ -31,11 +31,10 @@ Examples
 from __future__ import annotations
 
 import contextvars
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,8 @@ import numpy as np
 with warnings.catch_warnings():  # in Jupyter without ipywidgets: the text bar, silently
     warnings.filterwarnings("ignore", message="IProgress not found")
     from tqdm.auto import tqdm
+
+from modelcollapse.numerics._threads import blas_threads, thread_limit
 
 from ._result import MonteCarloResult
 
@@ -63,34 +64,6 @@ def draw_generator(seed: int, index: int) -> np.random.Generator:
 def draw_generators(seed: int, draws: int) -> list[np.random.Generator]:
     """The independent generators of draws ``0 … draws − 1`` (``SeedSequence.spawn``)."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(draws)]
-
-
-def blas_threads() -> int:
-    """BLAS threads per simulating process: ``MODELCOLLAPSE_BLAS_THREADS`` or 1."""
-    raw = os.environ.get("MODELCOLLAPSE_BLAS_THREADS", "1")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"MODELCOLLAPSE_BLAS_THREADS: expected a whole number, got {raw!r}"
-                         ) from None
-    if value < 1:
-        raise ValueError(f"MODELCOLLAPSE_BLAS_THREADS: must be ≥ 1, got {value}")
-    return value
-
-
-_CONTROLLER: list = []
-
-
-def thread_limit():
-    """A context in which BLAS uses :func:`blas_threads` threads (the libraries are inspected
-    once per process; entering the context is then cheap)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=blas_threads(), user_api="blas")
 
 
 def show_progress(progress: bool | None) -> bool:

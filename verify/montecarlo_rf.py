@@ -11,7 +11,7 @@ and, for fixed teachers, nothing else: the label noise and random-effects teache
 integrated exactly given ``X`` and ``S`` (the fit is linear in the labels), so the test error needs
 only ``K = E φφᵀ`` and ``C = E φxᵀ`` over a fresh test point:
 
-* Gaussian inputs: exact (:func:`modelcollapse.verify._rf_kernels.feature_moments`);
+* Gaussian inputs: exact (:func:`modelcollapse.numerics._rf_kernels.feature_moments`);
 * σ(z) = z: exact for every input law (``K = SΣSᵀ``, ``C = SΣ``);
 * non-Gaussian inputs with a nonlinear σ: unbiased estimates from ``test_size`` fresh points of the
   same law per draw (their noise is part of the draw-to-draw spread, so the standard errors stay
@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from modelcollapse.numerics._rf_kernels import feature_moments, feature_scale
 from modelcollapse.theory._activations import ACTIVATIONS, activation_function
 
 from ._draws import (
@@ -46,7 +47,6 @@ from ._draws import (
     widths_and_ridge,
 )
 from ._result import MonteCarloResult
-from ._rf_kernels import feature_moments, feature_scale
 from .engine import run_monte_carlo
 from .montecarlo_rp import _thin_svd
 

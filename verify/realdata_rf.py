@@ -21,7 +21,7 @@ interpolator at λ = 0).  Training rows: ``n1 = n − round(p2 n)`` with the rea
 
 computed exactly over the whole pool (every one of the N images, routes ``"pool"``, ``"iid"``,
 ``"iid-noise"``) or exactly under ``x ~ N(0, Σ)`` (route ``"gaussian"``, by the arc-cosine kernel
-of :mod:`modelcollapse.verify._rf_kernels`): the theory's ``E_test`` on this population
+of :mod:`modelcollapse.numerics._rf_kernels`): the theory's ``E_test`` on this population
 (docs/mathematics.md §0).  Label noise that is independent of x (``σ1`` on the Gaussian and
 ``"iid-noise"`` routes, ``σ2`` on synthetic rows) enters ``v`` linearly and is integrated exactly
 given the rows (§5.1).  For a nonlinear predictor, ``E_test`` is *not* the real-label error minus
@@ -71,11 +71,11 @@ from typing import Any
 
 import numpy as np
 
+from modelcollapse.numerics._rf_kernels import feature_moments, feature_scale
 from modelcollapse.numerics.random_features import rf_risk
 from modelcollapse.theory._activations import ACTIVATIONS, activation_function
 
 from ._result import MonteCarloResult
-from ._rf_kernels import feature_moments, feature_scale
 from .engine import run_monte_carlo
 from .realdata import DigitsPopulation, _whole
 

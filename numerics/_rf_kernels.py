@@ -15,7 +15,7 @@ pre-activations' covariance, ``ν_i² = H_ii``, correlations ``r_ij``):
 Examples
 --------
 >>> import numpy as np
->>> from modelcollapse.verify._rf_kernels import feature_moments
+>>> from modelcollapse.numerics._rf_kernels import feature_moments
 >>> rng = np.random.default_rng(0)
 >>> s = np.ones(5) / 5; S = rng.standard_normal((3, 5)) / np.sqrt(5)
 >>> from scipy.special import erf
@@ -41,7 +41,10 @@ _TOL = 1e-11
 
 
 def feature_scale(spectrum: np.ndarray) -> float:
-    """``c = √(tr Σ/d)``: pre-activations ``Sx/c`` have unit variance on average over S."""
+    """``c = √(tr Σ/d)``: pre-activations ``Sx/c`` have unit variance on average over S
+    (``spectrum``: Σ's diagonal, or Σ)."""
+    if spectrum.ndim == 2:
+        return math.sqrt(float(np.trace(spectrum)) / spectrum.shape[0])
     return math.sqrt(float(np.sum(spectrum)) / spectrum.size)
 
 
@@ -84,14 +87,19 @@ def _series_kernel(f: Callable, nu: np.ndarray, r: np.ndarray) -> tuple[np.ndarr
     return k, mu1
 
 
-def feature_moments(activation: str | Callable, s_mat: np.ndarray, spectrum: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``K = E φφᵀ`` (m×m) and ``C = E φxᵀ`` (m×d) for Gaussian x (see the module docstring)."""
-    c = feature_scale(spectrum)
-    h = (s_mat * spectrum) @ s_mat.T / c**2
+def feature_moments(activation: str | Callable, s_mat: np.ndarray, spectrum: np.ndarray,
+                    scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``K = E φφᵀ`` (m×m) and ``C = E φxᵀ`` (m×d) for Gaussian x (see the module docstring).
+
+    ``spectrum`` is Σ's diagonal (d,) or Σ itself (d × d); ``scale`` is ``c`` (default
+    :func:`feature_scale` of Σ: the network's scale may be set by another distribution's Σ).
+    """
+    c = feature_scale(spectrum) if scale is None else float(scale)
+    sigma_s = s_mat * spectrum if spectrum.ndim == 1 else s_mat @ spectrum
+    h = sigma_s @ s_mat.T / c**2
     nu = np.sqrt(np.diag(h))
-    r = np.clip(h / np.outer(nu, nu), -1.0, 1.0)
-    sigma_s = s_mat * spectrum
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.clip(np.nan_to_num(h / np.outer(nu, nu)), -1.0, 1.0)
     if activation == "linear":
         return c**2 * h, sigma_s
     if activation == "relu":
