@@ -68,6 +68,23 @@ def design(spectrum, n) -> tuple[np.ndarray, int, int]:
     return s, s.shape[0], int(n_arr)
 
 
+def problem_scale(spectrum: np.ndarray, noises: tuple[float, ...], *, gamma=None, delta=None,
+                  w_real=None, w_synth=None) -> float:
+    """The problem's own scale: signal ``w1ᵀΣw1 + δᵀΣδ`` (``tr ΓΣ + tr ΔΣ`` for random effects)
+    plus the noise variances — what a round-off floor for exact zeros is relative to
+    (:meth:`~modelcollapse.verify.MonteCarloResult.agrees_with`)."""
+    s = np.asarray(spectrum, dtype=float)
+    if gamma is not None:
+        signal = float(s @ np.asarray(gamma, dtype=float))
+        if delta is not None:
+            signal += float(s @ np.asarray(delta, dtype=float))
+    else:
+        w1 = np.asarray(w_real, dtype=float)
+        dw = np.asarray(w_synth, dtype=float) - w1
+        signal = float(w1 @ (s * w1) + dw @ (s * dw))
+    return signal + float(sum(x * x for x in noises))
+
+
 def teacher_sampler(
     d: int, *, gamma=None, delta=None, w_real=None, w_synth=None
 ) -> tuple[str, Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]]:

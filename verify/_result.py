@@ -70,14 +70,34 @@ class MonteCarloResult:
         return tuple(next(iter(self.mean.values())).shape)
 
     def agrees_with(self, theory, key: str = "test_error", rtol: float = 0.03, nse: float = 3.0,
-                    atol: float = 0.0):
+                    atol: float | None = None):
         """Agreement ``|theory − mc| ≤ nse·se + rtol·|mc| + atol``, elementwise (§5 rule).
 
         ``atol`` is a floor for exact zeros (e.g. a noise-free, shift-free risk whose simulation
-        is 1e-30 of rounding).  A single draw has no standard error: a ValueError, never a pass.
+        is 1e-30 of rounding); by default ``1e-12 ×`` the problem's own scale (signal energy plus
+        noise variances, ``params["scale"]``, recorded by the simulators of the label-shift
+        models; 0 where none is recorded).  A single draw has no standard error: a ValueError,
+        never a pass.
+
+        Examples
+        --------
+        Least squares with more rows than dimensions, no noise and no shift: the exact risk is 0
+        and the simulation returns rounding.
+
+        >>> import numpy as np
+        >>> from modelcollapse.verify import simulate_ridge
+        >>> w = np.ones(20) / np.sqrt(20)
+        >>> mc = simulate_ridge(np.ones(20), n=40, p2=0.0, ridge=[0.0], w_real=w, w_synth=w,
+        ...                     draws=30, seed=0)
+        >>> bool(0 < mc.mean["test_error"][0] < 1e-25)
+        True
+        >>> bool(mc.agrees_with(0.0, rtol=0, atol=0)[0]), bool(mc.agrees_with(0.0, rtol=0)[0])
+        (False, True)
         """
         if self.n_draws < 2:
             raise ValueError(f"draws: a verdict needs at least 2 draws, got {self.n_draws}")
+        if atol is None:
+            atol = 1e-12 * float(self.params.get("scale", 0.0)) if self.params else 0.0
         mc, se = self.mean[key], self.stderr[key]
         return np.abs(np.asarray(theory) - mc) <= nse * se + rtol * np.abs(mc) + atol
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from modelcollapse.numerics._validate import check_array
 
-from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
+from ._draws import check_seed, design, problem_scale, scalar, teacher_sampler, whole_number
 from ._linalg import gram
 from ._result import MonteCarloResult
 from .engine import run_monte_carlo
@@ -275,6 +275,8 @@ def simulate_ridge(
         model="ridge", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, p2_effective=n2 / n_int,
         ridge=lam.tolist(),
         noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
+        scale=problem_scale(s, (s1, s2), gamma=gamma, delta=delta, w_real=w_real,
+                            w_synth=w_synth),
     )
     coords = dict(n=float(n_int), p2=n2 / n_int, ridge=lam, noise_real=s1, noise_synth=s2)
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params, model="ridge",

@@ -12,7 +12,7 @@ import numpy as np
 
 from modelcollapse.numerics._validate import check_array
 
-from ._draws import check_seed, design, scalar, teacher_sampler, whole_number
+from ._draws import check_seed, design, problem_scale, scalar, teacher_sampler, whole_number
 from ._result import MonteCarloResult
 from .engine import run_monte_carlo
 from .montecarlo import ridge_fit_errors, ridge_fit_errors_random
@@ -90,7 +90,9 @@ def simulate_weighted_ridge(
 
     params = dict(model="weighted_ridge", d=d, n=n_int, n1=n1, n2=n2, alpha=al,
                   ridge=lam.tolist(), noise_real=s1, noise_synth=s2, teacher=kind,
-                  draws=draws)
+                  draws=draws,
+                  scale=problem_scale(s, (s1, s2), gamma=gamma, delta=delta, w_real=w_real,
+                                      w_synth=w_synth))
     coords = dict(n=float(n_int), p2=n2 / n_int, alpha=al, ridge=lam, noise_real=s1,
                   noise_synth=s2)
     return run_monte_carlo(sample_once, draws=draws, seed=seed, params=params,

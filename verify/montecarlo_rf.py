@@ -41,6 +41,7 @@ from modelcollapse.theory._activations import ACTIVATIONS, activation_function
 from ._draws import (
     check_seed,
     design,
+    problem_scale,
     scalar,
     teacher_sampler,
     whole_number,
@@ -267,6 +268,8 @@ def simulate_rf(
         ridge=lam_f, noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
         activation=act_name, features=features, dof=dof, projection=projection,
         test_size=None if exact_test else test_size, nested_widths=projection != "orthogonal",
+        scale=problem_scale(s, (s1, s2), gamma=gamma, delta=delta, w_real=w_real,
+                            w_synth=w_synth),
     )
     coords = dict(n=float(n_int), m=widths.astype(float), p2=n2 / n_int, ridge=lam_f,
                   noise_real=s1, noise_synth=s2)

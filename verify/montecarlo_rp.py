@@ -18,6 +18,7 @@ import numpy as np
 from ._draws import (
     check_seed,
     design,
+    problem_scale,
     scalar,
     teacher_sampler,
     whole_number,
@@ -269,6 +270,8 @@ def simulate_rp(
         model="random_projection", d=d, n=n_int, n1=n1, n2=n2, p2=p2f, m=widths.tolist(),
         ridge=lam_f, noise_real=s1, noise_synth=s2, teacher=kind, draws=draws,
         nested_widths=True,
+        scale=problem_scale(s, (s1, s2), gamma=gamma, delta=delta, w_real=w_real,
+                            w_synth=w_synth),
     )
     coords = dict(n=float(n_int), m=widths.astype(float), p2=n2 / n_int, ridge=lam_f,
                   noise_real=s1, noise_synth=s2)
