@@ -21,7 +21,7 @@ import pytest
 
 from modelcollapse.numerics import PowerLawDiagonal, Source, Target, multi_source_risk, ridge_risk
 from modelcollapse.numerics._direction_rule import direction_rule
-from modelcollapse.numerics.problems import evaluate_problems, parse_problems
+from modelcollapse.numerics.problems import ProblemError, evaluate_problems, parse_problems
 from modelcollapse.numerics.spectra import PowerLawSpectrum
 from modelcollapse.theory import multi_source as ms
 
@@ -162,11 +162,16 @@ def test_bad_power_law_fields_are_named_and_exit_2(edit, field):
     where, key, value = edit
     target = problem["gamma"] if where == "gamma" else problem["sources"][1]["covariance"]
     target[key] = value
-    proc = subprocess.run([sys.executable, "-m", "modelcollapse", "predict", "-"],
-                          input=json.dumps([problem]), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stdout
-    assert f"field '{field}'" in proc.stderr and "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    with pytest.raises(ProblemError) as info:
+        parse_problems(json.dumps([problem]))
+    assert f"problem 0: field '{field}'" in str(info.value)
+    if key == "power_law" and where == "gamma":  # once through the command line: exit 2, a line
+        proc = subprocess.run([sys.executable, "-m", "modelcollapse", "predict", "-"],
+                              input=json.dumps([problem]), capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2, proc.stdout
+        assert f"field '{field}'" in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_python_api_errors_name_the_field():
