@@ -61,6 +61,23 @@ def row_counts(fractions: np.ndarray, n: int) -> np.ndarray:
     return base
 
 
+def checked_run(sources: Sequence[Any], target: Any, gamma: Any, n: Any, ridge: Any, draws: Any,
+                seed: Any) -> tuple[int, np.ndarray, int, int, Inputs]:
+    """The validated ``(n, λ grid, draws, seed, inputs)`` of a multi-source Monte Carlo (one
+    number per source field, a 1-D λ grid)."""
+    n_int = whole_number(n, "n")
+    lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
+    if lam.ndim != 1:
+        raise ValueError("ridge: expected a 1-D grid of λ values")
+    draws = whole_number(draws, "draws")
+    seed = check_seed(seed)
+    inp = read_inputs(sources, target, gamma, np.asarray(float(n_int)), np.asarray(0.0))
+    if inp.shape != ():
+        raise ValueError("sources: the Monte Carlo takes one number per field (fraction, weight, "
+                         "noise), not a grid")
+    return n_int, lam, draws, seed, inp
+
+
 def _factor(cov: np.ndarray) -> np.ndarray:
     """``F`` with ``F Fᵀ = C``: a diagonal's square root (vector) or ``V √Λ`` (matrix)."""
     if cov.ndim == 1:
@@ -195,16 +212,7 @@ def simulate_multi_source(
     >>> bool(abs(mc.mean["variance"][0] - exact) < 3 * mc.stderr["variance"][0])
     True
     """
-    n_int = whole_number(n, "n")
-    lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
-    if lam.ndim != 1:
-        raise ValueError("ridge: expected a 1-D grid of λ values")
-    draws = whole_number(draws, "draws")
-    seed = check_seed(seed)
-    inp = read_inputs(sources, target, gamma, np.asarray(float(n_int)), np.asarray(0.0))
-    if inp.shape != ():
-        raise ValueError("sources: the Monte Carlo takes one number per field (fraction, weight, "
-                         "noise), not a grid")
+    n_int, lam, draws, seed, inp = checked_run(sources, target, gamma, n, ridge, draws, seed)
     rows = row_counts(inp.fraction.reshape(-1), n_int)
     k = inp.k
     sample_once = _fits(inp, rows, lam)

@@ -21,17 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from modelcollapse.numerics._multi_source_inputs import read_inputs
 from modelcollapse.numerics._rf_kernels import feature_moments
-from modelcollapse.numerics._validate import check_array
 from modelcollapse.numerics.multi_source_features import feature_problem
 from modelcollapse.theory._activations import activation_function
 
-from ._draws import check_seed, whole_number
 from ._linalg import gram
 from ._result import MonteCarloResult
 from .engine import run_monte_carlo
-from .montecarlo_multi import _factor, row_counts
+from .montecarlo_multi import _factor, checked_run, row_counts
 
 __all__ = ["simulate_multi_source_rf"]
 
@@ -88,16 +85,7 @@ def simulate_multi_source_rf(
     >>> mc.mean["test_error"].shape
     (2,)
     """
-    n_int = whole_number(n, "n")
-    lam = np.atleast_1d(check_array(ridge, "ridge", lower=0.0))
-    if lam.ndim != 1:
-        raise ValueError("ridge: expected a 1-D grid of λ values")
-    draws = whole_number(draws, "draws")
-    seed = check_seed(seed)
-    inp = read_inputs(sources, target, None, np.asarray(float(n_int)), np.asarray(0.0))
-    if inp.shape != ():
-        raise ValueError("sources: the Monte Carlo takes one number per field (fraction, weight, "
-                         "noise), not a grid")
+    n_int, lam, draws, seed, inp = checked_run(sources, target, None, n, ridge, draws, seed)
     prob = feature_problem(sources, projection=projection, activation=activation, target=target,
                            scale=scale)  # validates S, the teachers, the activation
     s_mat = np.asarray(projection, dtype=float)
