@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from modelcollapse.theory._parse import sympy_only
 from modelcollapse.theory.spectral import moment_atoms
 
 __all__ = [
@@ -108,7 +109,7 @@ def compile_expression(
     >>> float(f({("I_d", 2, 2, "kappa"): np.array(1.0)}, n=3.0))
     0.5
     """
-    expr = sp.sympify(expr)
+    expr = sympy_only(expr)
     atoms = moment_atoms(expr)
     keys = [_key(m) for m in atoms]
     dummies = [sp.Dummy(f"M_{k[0]}_{k[1]}_{k[2]}") for k in keys]

@@ -130,6 +130,23 @@ def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
     return e, tau, t_star
 
 
+def _h_over_near(batch, theta, lam, n, m, d, h, index):
+    """``h_over`` next to n = d < m: ``1 − df1(θ)/n`` is ``(n − d)/n + θ tr(Σ+θ)^{-1}/n``
+    (exact in the size difference) — where that form's terms are smaller, it replaces the
+    cancelling one (at n = d, λ = 1e-30 the cancelling form left θ 42 % off with |h| = 1.4e-15,
+    "converged"; the slope is the same, ``tr Σ(Σ+θ)^{-2}/n``, so only the value changes).
+    Returns the form and the size of its terms (1 where the plain form is kept)."""
+    mom = batch.moments(theta, [("I_d", 1, 1), ("I_d", 0, 1)], index=index)
+    df1 = mom[("I_d", 1, 1)]
+    g = theta * mom[("I_d", 0, 1)] / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = lam / (theta * (m / d) * (1.0 - df1 / m))  # λ/(θγτ), τ far from 0 when m > d
+        size = np.abs(n - d) / n + g + shrink
+        near = size < 1.0 + df1 / n
+        return (np.where(near, (n - d) / n + g - shrink, h),
+                np.where(near & (size > 0) & np.isfinite(size), size, 1.0))
+
+
 def solve_theta(
     batch: SpectrumBatch,
     lam: np.ndarray,
@@ -193,6 +210,13 @@ def solve_theta(
             with np.errstate(divide="ignore", invalid="ignore"):
                 h = np.where(u_, f["h_under"](mom, **sc), f["h_over"](mom, **sc))
                 dh = np.where(u_, f["dh_under"](mom, **sc), f["dh_over"](mom, **sc))
+            if np.isfinite(d):
+                h_near, scale = _h_over_near(batch, x, lam[rows], n[rows], m[rows], d, h,
+                                             None if batch.shared else rows)
+                # both divided by the size of the near form's terms: the Newton step is the same,
+                # and |h| ≤ ftol (and the reported residual) become relative to what is resolved
+                h = np.where(u_, h, h_near / scale)
+                dh = np.where(u_, dh, dh / scale)
             return h, dh
 
         out = bracketed_log_newton(fun, lo, hi, x0=lo, xtol=xtol,

@@ -199,6 +199,9 @@ def solve_kappa(
     lam = check_array(ridge, "ridge", lower=0.0)
     nn = check_array(n, "n", lower=0.0, strict=True)
     maxiter = check_count(maxiter, "maxiter")
+    for name, value in (("xtol", xtol), ("rtol", rtol)):
+        if check_array(value, name, lower=0.0, strict=True).ndim != 0:
+            raise ValueError(f"{name}: expected one number > 0")
     spec_shape = s.shape[:-1]
     d = s.shape[-1]
     try:

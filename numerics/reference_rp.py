@@ -9,7 +9,9 @@ scalar θ equation and stabilised forms:
   penalty ``t d/m`` on ``m`` rows: :func:`~modelcollapse.numerics.reference.solve_kappa_mp`
   (:func:`mpmath.findroot`, Anderson–Björk on a proven bracket, verified residual);
 * ``t*``, the root of ``t (1 − df1(κ2(t))/n) = λ``, by :func:`mpmath.findroot` on
-  ``h(t) = 1 − λ/t − df1(κ2(t))/n`` (increasing in ``t``) over the bracket
+  ``h(t) = 1 − λ/t − df1(κ2(t))/n`` (increasing in ``t``; evaluated as
+  ``(n − d)/n + κ2 tr(Σ+κ2)^{-1}/n − λ/t`` over the size of these terms, so that it does not
+  cancel next to n = d and the tolerance is relative) over the bracket
   ``[λ, λ + m tr Σ/(d n)]``: ``h(λ) = −df1/n < 0``, and ``κ2 ≥ t d/m`` with
   ``df1(κ) ≤ tr Σ/κ`` give ``h ≥ 0`` at the upper end.  The inner solve runs with more digits
   and a tighter tolerance than the outer one, so the outer residual is not swamped by noise;
@@ -151,15 +153,26 @@ def rp_risk_mp(
             return solve_kappa_mp(s, t * dd / mm, mm, dps=dps_inner)
 
         def h(t):
-            val = 1 - _moment(s, ones, 1, 1, kappa2(t)) / nn
-            return val - lam / t if lam > 0 else val
+            # 1 − df1(κ)/n as (n − d)/n + κ tr(Σ+κ)^{-1}/n (no cancellation next to n = d), the
+            # residual divided by the size of its terms: findroot's absolute tolerance is then
+            # relative (near the threshold every term is ~√λ and the plain form "found no root")
+            k2 = kappa2(t)
+            near = k2 * _moment(s, ones, 0, 1, k2) / nn
+            terms = [(nn - dd) / nn, near, -lam / t if lam > 0 else mpmath.mpf(0)]
+            size = mpmath.fsum(abs(x) for x in terms)
+            return mpmath.fsum(terms) / size if size > 0 else mpmath.mpf(0)
 
         if lam == 0 and min(mm, dd) < nn:
             t_star = mpmath.mpf(0)
         else:
             lo, hi = lam, lam + mm * mpmath.fsum(s) / (dd * nn)
             tol = mpmath.mpf(10) ** (-2 * dps + 5)
-            t_star = mpmath.findroot(h, (lo, hi), solver="anderson", tol=tol)
+            if lam > 0:  # in log t: the bracket spans many decades when λ is small (root ~ √λ)
+                t_star = mpmath.exp(mpmath.findroot(lambda v: h(mpmath.exp(v)),
+                                                    (mpmath.log(lo), mpmath.log(hi)),
+                                                    solver="anderson", tol=tol))
+            else:
+                t_star = mpmath.findroot(h, (lo, hi), solver="anderson", tol=tol)
         th = kappa2(t_star)
         df1 = _moment(s, ones, 1, 1, th)
         df2 = _moment(s, ones, 2, 2, th)

@@ -158,3 +158,30 @@ def test_reported_findings():
             evaluate("ridge", **dict(good, **{name: value}))
     with pytest.raises(ValueError, match="maxiter"):
         evaluate("ridge", **good, maxiter=2.5)
+
+
+def test_theory_helpers_never_evaluate_strings(tmp_path):
+    # found on a clean checkout: two more public functions passed strings to sympify, which
+    # evaluated an os.system payload before failing
+    from modelcollapse.numerics._compile import compile_expression
+    from modelcollapse.theory import multi_source as ms
+    from modelcollapse.theory.ridge import MODEL
+
+    marker = tmp_path / "ran"
+    payload = f"__import__('os').system('touch {marker}')"
+    for func in (ms.identically_zero, MODEL.threshold_parts, compile_expression):
+        with pytest.raises(ValueError, match="expected a SymPy expression, got str"):
+            func(payload)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"xtol": "a"}, "xtol: expected a real number"),
+    ({"rtol": -1}, "rtol: must be > 0"),
+    ({"xtol": [1e-3, 1.0]}, "xtol: expected one number"),
+])
+def test_solver_tolerances_are_checked(kwargs, message):
+    from modelcollapse.numerics import solve_kappa
+
+    with pytest.raises(ValueError, match=message):
+        solve_kappa(np.ones(3), 0.1, 8.0, **kwargs)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-__all__ = ["parse", "as_expr", "as_symbol", "MAX_LENGTH"]
+__all__ = ["parse", "as_expr", "as_symbol", "sympy_only", "MAX_LENGTH"]
 
 #: Longest formula string accepted.
 MAX_LENGTH = 2000
@@ -158,6 +158,27 @@ def as_expr(value, param: str = "expr", names: Mapping[str, sp.Basic] | None = N
         return sp.sympify(value, strict=True)
     raise ValueError(f"{param}: expected a SymPy expression, a number or a formula string, "
                      f"got {type(value).__name__}")
+
+
+def sympy_only(value, param: str = "expr") -> sp.Basic:
+    """``value`` if it is a SymPy object (a Python number is converted strictly); a string or
+    anything else is a :class:`ValueError` — :func:`sympy.sympify` would evaluate a string.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory._parse import sympy_only
+    >>> sympy_only("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    ValueError: expr: expected a SymPy expression, got str (strings are not evaluated; ...
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return sp.sympify(value, strict=True)
+    raise ValueError(f"{param}: expected a SymPy expression, got {type(value).__name__} "
+                     "(strings are not evaluated; build the expression from the theory's symbols "
+                     "or read a formula with modelcollapse.theory.workbench)")
 
 
 def as_symbol(value, param: str = "var",

@@ -285,7 +285,9 @@ class ModelSpec:
         if self.diverging is None:
             raise ValueError(f"model {self.name!r} declares no diverging symbol")
         u = self.diverging
-        rewritten = sp.sympify(expr).xreplace(dict(self.threshold_rewrite(options or {})))
+        from ._parse import sympy_only
+
+        rewritten = sympy_only(expr).xreplace(dict(self.threshold_rewrite(options or {})))
         slope = sp.expand(sp.diff(rewritten, u))
         if slope.has(u):
             raise ValueError(f"model {self.name!r}: {expr} is not affine in {u}")

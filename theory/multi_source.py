@@ -346,6 +346,7 @@ def identically_zero(expr: sp.Expr) -> bool:
     the moments ``M_W(0, j)`` (``Σ = (Σ + t) − t``) and then taken as independent symbols, so a
     True answer is an identity for every spectrum.
     """
+    from ._parse import sympy_only
     from .spectral import SpectralMoment
 
     def expand(m):
@@ -353,7 +354,7 @@ def identically_zero(expr: sp.Expr) -> bool:
         return sum(sp.binomial(pw, j) * (-sh) ** (pw - j) * SpectralMoment(w, 0, b_ - j, sh)
                    for j in range(int(pw) + 1))
 
-    expr = sp.sympify(expr).replace(lambda x: isinstance(x, SpectralMoment), expand)
+    expr = sympy_only(expr).replace(lambda x: isinstance(x, SpectralMoment), expand)
     expr = expr.xreplace({m: sp.Dummy() for m in expr.atoms(SpectralMoment)})
     numerator, _ = sp.fraction(sp.together(expr))
     return sp.expand(numerator) == 0
