@@ -8,7 +8,7 @@ import sympy as sp
 
 from modelcollapse.numerics import ridge_risk
 from modelcollapse.theory import catalog, workbench
-from modelcollapse.theory.symbols import c, lam, p2, phi, r, sigma1, sigma2
+from modelcollapse.theory.symbols import c, kappa, lam, p2, phi, r, sigma1, sigma2
 from modelcollapse.verify.cli import main
 
 D = 400
@@ -60,7 +60,9 @@ def test_limits_against_numerics():
     for key, kw in (("p2_to_0", dict(p2_v=0.0)), ("c_to_0", dict(p2_v=0.3, c2=0.0))):
         num = float(iso_numeric(0.7, lam_v=0.1, **kw).test_error)
         vals = {**VALUES, c: np.sqrt(kw.get("c2", 0.5)), p2: kw["p2_v"], phi: 0.7, lam: 0.1}
-        assert num == pytest.approx(float(res[key].subs(vals)), rel=1e-12)
+        # written with κ; κ(λ, φ) is the entry's "kappa" line
+        value = res[key].subs(kappa, res["kappa"]).subs(vals)
+        assert num == pytest.approx(float(value), rel=1e-12)
 
 
 def test_workbench_regimes_and_helpers():

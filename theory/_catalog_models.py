@@ -126,17 +126,37 @@ def rp_error_of_theta() -> dict[str, sp.Expr]:
                   "theta_series": r"\theta\ \text{to } O(\lambda^2)",
                   "dE_dlambda": r"\left.\frac{dE_{\mathrm{test}}}{d\lambda}\right|_{\lambda=0^+}",
                   "dzeta_dlambda": r"\left.\frac{d\zeta}{d\lambda}\right|_{\lambda=0^+}"},
-          regime="psi<1, psi<phi")
+          tidy_output=False)
 def _rp_small_ridge():
-    theta_series = series(_theta_root(), lam, 2, regime=REGIONS["random-projections"]["under"])
+    reg = REGIONS["random-projections"]["under"]
+    theta_series = series(_theta_root(), lam, 2, regime=reg)
     theta0 = theta_series.subs(lam, 0)
     theta1 = sp.diff(theta_series, lam).subs(lam, 0)
     err = rp_error_of_theta()
     total = err["bias"] + err["variance"] + err["zeta"]
     slope = sp.factor(sp.diff(total, theta).subs(theta, theta0) * theta1)
     zslope = sp.factor(sp.diff(err["zeta"], theta).subs(theta, theta0) * theta1)
-    return {"E_of_theta": total, "theta_series": theta_series, "dE_dlambda": slope,
-            "dzeta_dlambda": zslope}
+    return {"E_of_theta": _error_over_common_denominator(err, total, reg),
+            "theta_series": tidy(theta_series, reg), "dE_dlambda": tidy(slope, reg),
+            "dzeta_dlambda": tidy(zslope, reg)}
+
+
+def _error_over_common_denominator(err: dict, total: sp.Expr, reg) -> sp.Expr:
+    """``E(θ) = (B-part + M(θ)·(ζ- and V-parts))/((1 + θ) D(θ))``: one fraction over the common
+    denominator of B, V, ζ (``u = φM/D``), instead of three fractions repeating ``D``."""
+    num_u, den = sp.fraction(tidy(err["u"], reg))
+    shared = tidy(sp.cancel(num_u / phi), reg)  # M(θ), a factor of V and ζ
+    bias_part = sp.cancel(err["bias"] * den * (theta + 1))
+    rest = sp.cancel((sp.cancel(total * den * (theta + 1)) - bias_part) / shared)
+    out = (tidy(bias_part, reg) + shared * tidy(rest, reg)) / ((theta + 1) * den)
+    # the construction is exact; the presentation (tidy) is checked in exact arithmetic at a
+    # point of the region
+    point = {phi: sp.Rational(3, 4), psi: sp.Rational(1, 3), theta: sp.Rational(2, 7),
+             p2: sp.Rational(1, 5), c: sp.Rational(4, 5), r: 1, sigma1: sp.Rational(1, 2),
+             sigma2: sp.Rational(3, 10)}
+    if out.subs(point) != total.subs(point):  # pragma: no cover - guards the algebra
+        raise RuntimeError("E(θ) over the common denominator differs from B + V + ζ")
+    return out
 
 
 @register("rp-large-width", "Random projections, ridgeless, ψ → ∞: Theorem 1's ridgeless "
@@ -168,9 +188,12 @@ def width_analysis() -> dict:
     return out
 
 
+@cache
 def _sets(region: str, sign: str) -> sp.Expr:
-    """The ψ-set of one sign in one region: a set, or a Piecewise over the cases."""
-    return tidy(sets_by_case(width_analysis()[region][1], sign))
+    """The ψ-set of one sign in one region: a set, or a Piecewise over the cases (conditions
+    reduced with what the region implies)."""
+    return tidy(sets_by_case(width_analysis()[region][1], sign),
+                REGIONS["random-projections"][region])
 
 
 @register("rp-width-collapse",
@@ -347,8 +370,7 @@ def _rf_relu():
     mu_star_sq = sp.simplify(co["second_moment"] - co["mu0"] ** 2 - co["mu1"] ** 2)
     return {"mu0": co["mu0"], "mu1": co["mu1"], "mu_star_sq": mu_star_sq,
             "noise_ratio": sp.simplify(mu_star_sq / co["mu1"] ** 2),
-            "df_features": rf.derive_nested()["df_features"].subs(
-                rf.mu_star, sp.Symbol("mu_*", nonnegative=True))}
+            "df_features": rf.derive_nested()["df_features"]}
 
 
 # -- several sources (docs §7) -----------------------------------------------------------------

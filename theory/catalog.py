@@ -45,7 +45,7 @@ from . import ridge_isotropic as iso
 from ._parse import as_expr
 from ._present import latex_label, tidy, to_latex, to_text
 from .symbols import c, kappa, lam, p2, phi
-from .workbench import as_regime, limit, series
+from .workbench import as_regime, implicit_derivative, implicit_root, limit, series
 
 __all__ = [
     "Result",
@@ -276,8 +276,7 @@ def derive(name: str, *, tidy_output: bool = True) -> Result:
 _ISO = "Σ = I, Γ = (r²/d) I, Δ = (c²/d) I (random effects); φ = d/n"
 
 
-@register("kappa-isotropic", "Isotropic ridge fixed point κ(λ, φ) (positive root)", _ISO,
-          tidy_output=False)
+@register("kappa-isotropic", "Isotropic ridge fixed point κ(λ, φ) (positive root)", _ISO)
 def _kappa_iso():
     return {"kappa": iso.kappa_closed_form(), "u": iso.u_isotropic()}
 
@@ -328,40 +327,66 @@ def _opt_plateau():
     return dict(iso.optimal_ridge_plateau())
 
 
+def _in_powers(expr: sp.Expr, var: sp.Symbol, regime: str | None = None) -> sp.Expr:
+    """A polynomial in ``var`` (a truncated series) written ``Σ_k var^k · coefficient_k``, each
+    coefficient tidied in ``regime``: ``c²p2² + φ c²p2(1 − p2)``."""
+    reg = as_regime(regime) if regime else None
+    poly = sp.Poly(sp.expand(expr), var)
+    return sp.Add(*[var**k * tidy(sp.factor(coeff), reg) for (k,), coeff in poly.terms()])
+
+
 @register("zeta-series", "ζ to first order in φ and in p2 (ridgeless, φ < 1; and fixed λ)",
-          _ISO + "; λ → 0⁺ with φ < 1, or λ > 0 fixed",
+          _ISO + "; λ → 0⁺ with φ < 1, or λ > 0 fixed (κ = λ + φλ/(1 + λ) + O(φ²), from "
+          "κ's equation)",
           labels={"zeta_ridgeless_order1_phi": r"\zeta\ (\lambda\to0^+)\ \text{to } O(\phi)",
                   "zeta_ridgeless_order1_p2": r"\zeta\ (\lambda\to0^+)\ \text{to } O(p_2)",
-                  "zeta_fixed_ridge_order1_phi": r"\zeta\ (\lambda>0)\ \text{to } O(\phi)"})
+                  "zeta_fixed_ridge_order1_phi": r"\zeta\ (\lambda>0)\ \text{to } O(\phi)"},
+          tidy_output=False)
 def _zeta_series():
     zeta0 = iso.ridgeless_under()["zeta"]
-    zeta_lam = iso.components()["zeta"].subs(kappa, iso.kappa_closed_form())
+    # fixed λ > 0: ζ(κ, φ) with κ(λ, φ) = λ + κ1 φ + O(φ²), κ1 by implicit differentiation of
+    # the fixed point (κ = λ at φ = 0); the first-order Taylor coefficient by the chain rule
+    zeta_k = iso.components()["zeta"]
+    at0 = {phi: 0, kappa: lam}
+    kappa1 = implicit_derivative(iso.fixed_point(), kappa, phi).subs(at0)
+    zeta1 = (sp.diff(zeta_k, phi) + sp.diff(zeta_k, kappa) * kappa1).subs(at0)
+    fixed = zeta_k.subs(at0) + phi * sp.factor(zeta1)
     return {
-        "zeta_ridgeless_order1_phi": series(zeta0, phi, 1),
-        "zeta_ridgeless_order1_p2": series(zeta0, p2, 1),
-        "zeta_fixed_ridge_order1_phi": sp.simplify(series(zeta_lam, phi, 1)),
+        "zeta_ridgeless_order1_phi": _in_powers(series(zeta0, phi, 1), phi, "phi<1"),
+        "zeta_ridgeless_order1_p2": _in_powers(series(zeta0, p2, 1), p2, "phi<1"),
+        "zeta_fixed_ridge_order1_phi": _in_powers(fixed, phi),
     }
 
 
-@register("limits-isotropic", "E_test limits: λ→0 (both regimes), φ→0, φ→∞, p2→0, c→0", _ISO,
+@register("limits-isotropic", "E_test limits: λ→0 (both regimes), φ→0, φ→∞; and E_test at p2 = 0 "
+          "and at c = 0 as functions of κ (κ(λ, φ) given on its own line)",
+          _ISO + "; κ = κ(λ, φ), the positive root of κ − λ = κφ/(1 + κ)",
           labels={"lambda_to_0_phi_lt_1": r"\lim_{\lambda\to0^+,\ \phi<1} E_{\mathrm{test}}",
                   "lambda_to_0_phi_gt_1": r"\lim_{\lambda\to0^+,\ \phi>1} E_{\mathrm{test}}",
                   "phi_to_0": r"\lim_{\phi\to0^+} E_{\mathrm{test}}",
                   "phi_to_oo": r"\lim_{\phi\to\infty} E_{\mathrm{test}}",
+                  "kappa": r"\kappa",
                   "p2_to_0": r"E_{\mathrm{test}}|_{p_2=0}",
                   "c_to_0": r"E_{\mathrm{test}}|_{c=0}"},
           regime={"lambda_to_0_phi_lt_1": "phi<1", "lambda_to_0_phi_gt_1": "phi>1"})
 def _limits():
-    total = iso.test_error().subs(kappa, iso.kappa_closed_form())
+    # E_test is a rational function of κ and φ whose denominators (1 + κ)² − φ and 1 + κ stay
+    # positive at the limits of κ below, so λ → 0⁺ and φ → 0⁺ are taken through κ's equation
+    # (implicit root, no radicals) and substituted: lim E(κ(λ, φ), φ) = E(lim κ, φ)
+    error = iso.test_error()
+    root = implicit_root(iso.fixed_point(), kappa, "largest")
     lam_pos = sp.Symbol("lambda", positive=True)
-    total_pos = total.subs(lam, lam_pos)
+    total_pos = error.subs(kappa, iso.kappa_closed_form()).subs(lam, lam_pos)
+    # at fixed λ, φ the error is written with κ, whose closed form (a square root) is given once
+    # on its own line instead of five times per denominator
     return {
-        "lambda_to_0_phi_lt_1": limit(total, lam, 0, regime="phi<1"),
-        "lambda_to_0_phi_gt_1": limit(total, lam, 0, regime="phi>1"),
-        "phi_to_0": limit(total_pos, phi, 0).subs(lam_pos, lam),
+        "lambda_to_0_phi_lt_1": error.subs(kappa, limit(root, lam, 0, regime="phi<1")),
+        "lambda_to_0_phi_gt_1": error.subs(kappa, limit(root, lam, 0, regime="phi>1")),
+        "phi_to_0": error.subs(kappa, limit(root, phi, 0)).subs(phi, 0),
         "phi_to_oo": limit(total_pos, phi, sp.oo).subs(lam_pos, lam),
-        "p2_to_0": sp.simplify(total.subs(p2, 0)),
-        "c_to_0": sp.simplify(total.subs(c, 0)),
+        "kappa": iso.kappa_closed_form(),
+        "p2_to_0": error.subs(p2, 0),
+        "c_to_0": error.subs(c, 0),
     }
 
 
@@ -394,16 +419,26 @@ def _pl_scaling():
             "ell_opt": sched["ell_opt"]}
 
 
-_PL_SHIFT = ("; shift s_j E[δ_j²] = A_Δ j^(-(1+2r_Δβ)), A_Δ = c²/ζ(1+2r_Δβ); 0 < r < r_Δ < 1/2; "
-             "p2 > 0")
+_PL_SHIFT = ("; shift s_j E[δ_j²] = A_Δ j^(-(1+2r_Δβ)), A_Δ = c²/ζ_R(1+2r_Δβ) (ζ_R: Riemann's "
+             "zeta function); 0 < r < r_Δ < 1/2; p2 > 0")
 
 
 @register("power-law-mixed-risk",
-          "E_test with p2 > 0: the floor p2²c², σ_eff² = σ² + p1p2c², and the shift's gain",
+          "E_test with p2 > 0: the floor p2²c², the noise σ_eff² = σ² + p1p2c² (next line), and "
+          "the shift's gain",
           _PL + _PL_SHIFT + "; n^(-β) ≪ κ ≪ 1",
           labels={"E_asymptotic": r"E_{\mathrm{test}}", "sigma_eff_sq": r"\sigma_{\mathrm{eff}}^2"})
 def _pl_mixed_risk():
-    return {"E_asymptotic": pl.risk_asymptotic_mixed(), "sigma_eff_sq": pl.effective_noise()}
+    # the noise term written with σ_eff² (given on the next line), as in the other entries
+    full, noise = pl.risk_asymptotic_mixed(), pl.effective_noise()
+    scale = pl.df_asymptotic(2)["expr"] / pl.n  # C_2 κ^(-1/β)/n multiplies the noise
+    expanded = sp.expand(full + scale * (pl.sigma_eff**2 - noise))
+    powers = [kappa ** (2 * pl.r_source), kappa ** (-1 / pl.beta), kappa ** (2 * pl.r_shift)]
+    parts = sp.collect(expanded, powers, evaluate=False)
+    written = sp.Add(*[sp.factor(coeff) * term for term, coeff in parts.items()])
+    if sp.simplify(written.subs(pl.sigma_eff, sp.sqrt(noise)) - full) != 0:  # pragma: no cover
+        raise RuntimeError("E_test written with σ_eff² differs from Theorem 1's expansion")
+    return {"E_asymptotic": written, "sigma_eff_sq": noise}
 
 
 @register("power-law-shift-gain", "c² − tr ΔΣ³(Σ+κ)^-2 ≈ A_Δ C_D κ^(2r_Δ)", _PL + _PL_SHIFT,
@@ -412,13 +447,24 @@ def _pl_shift_gain():
     return {"D_Delta": pl.shift_gain_asymptotic()["expr"]}
 
 
+#: κ* written as a symbol where another line refers to it (λ* = λ(κ*)).
+_KAPPA_STAR = sp.Symbol("kappa_star", positive=True)
+
+
 @register("power-law-mixed-optimal",
-          "Tuned λ with synthetic data: κ*, λ*, and E* − p2²c² ∝ n^(-2rβ/(2rβ+1))", _PL + _PL_SHIFT,
+          "Tuned λ with synthetic data: κ*, λ* (in terms of κ*), and E* − p2²c² ∝ "
+          "n^(-2rβ/(2rβ+1))", _PL + _PL_SHIFT,
           labels={"kappa_opt": r"\kappa^*", "lambda_opt": r"\lambda^*",
-                  "decay_opt": r"E^* - p_2^2 c^2", "exponent": r"\text{exponent}"})
+                  "decay_opt": r"E^* - p_2^2 c^2", "exponent": r"\text{exponent}"},
+          tidy_output=False)
 def _pl_mixed_optimal():
     out = pl.optimal_ridge_mixed()
-    return {k: out[k] for k in ("kappa_opt", "lambda_opt", "decay_opt", "exponent")}
+    res = {k: tidy(out[k]) for k in ("kappa_opt", "decay_opt", "exponent")}
+    # λ* = λ(κ*) = κ* − κ* df1(κ*)/n from the fixed point, with κ* the line above (not its
+    # closed form twice)
+    shrink = sp.expand(out["lambda_of_kappa"] / kappa)  # 1 − df1(κ)/n
+    res["lambda_opt"] = _KAPPA_STAR * shrink.subs(kappa, _KAPPA_STAR)
+    return {k: res[k] for k in ("kappa_opt", "lambda_opt", "decay_opt", "exponent")}
 
 
 @register("power-law-mixed-schedule",

@@ -224,7 +224,7 @@ def optimal_rate() -> dict[str, sp.Expr]:
     (p_b, c_b), (p_v, c_v) = parts.items()
     # κ ∂E/∂κ = p_b c_b κ^p_b + p_v c_v κ^p_v = 0
     k_opt = sp.simplify((-(p_v * c_v) / (p_b * c_b)) ** (1 / (p_b - p_v)))
-    e_opt = sp.simplify(risk_asymptotic().subs(kappa, k_opt))
+    e_opt = risk_asymptotic().subs(kappa, k_opt)  # not simplified: only its exponent is used
     return {
         "kappa_opt": k_opt,
         "error_opt": e_opt,
@@ -453,7 +453,7 @@ def _optimal_template() -> dict[str, sp.Expr]:
     lam_of_kappa = sp.solve(ridge.FIXED_POINT, lam)[0].subs(
         SpectralMoment(IDENTITY, 1, 1, kappa), _C_1 * kappa ** df_asymptotic(1)["power"])
     return {"kappa_opt": k_opt, "lambda_opt": lam_of_kappa.subs(kappa, k_opt),
-            "decay_opt": decay_opt}
+            "decay_opt": decay_opt, "lambda_of_kappa": lam_of_kappa}
 
 
 @cache
@@ -470,7 +470,8 @@ def optimal_ridge_mixed() -> dict[str, sp.Expr]:
 
     Returns ``kappa_opt``, ``lambda_opt``, ``decay_opt`` (``E* − p2²c²``), ``error_opt`` and
     ``exponent`` (of ``decay_opt`` in ``n``), in terms of :data:`sigma_eff`; ``sigma_eff_sq`` is
-    its value (:func:`effective_noise`).
+    its value (:func:`effective_noise`); ``lambda_of_kappa`` is the fixed point's
+    ``λ(κ) = κ(1 − C_1 κ^{-1/β}/n)`` (``lambda_opt`` is it at ``κ*``).
 
     Examples
     --------
