@@ -38,9 +38,10 @@ PAYLOAD = "__import__('os').system('touch {path}')"
     lambda s: workbench.implicit_root(s, phi),
     lambda s: workbench.ImplicitRoot(s, phi),
     lambda s: workbench.tidy(s),
+    lambda s: workbench.simplify_radicals(s),
 ], ids=["parse", "series", "derivative", "implicit_derivative", "minimize", "limit",
         "sign_condition", "solve_inequality", "series-var", "limit-point", "minimize-interval",
-        "optimum_series", "implicit_root", "ImplicitRoot", "tidy"])
+        "optimum_series", "implicit_root", "ImplicitRoot", "tidy", "simplify_radicals"])
 def test_string_payload_is_refused_and_never_runs(call, tmp_path):
     marker = tmp_path / "pwned"
     with pytest.raises(ValueError, match="not allowed|unknown name|cannot read"):

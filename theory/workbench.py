@@ -277,7 +277,10 @@ def simplify_radicals(expr: sp.Expr) -> sp.Expr:
     >>> from modelcollapse.theory.workbench import simplify_radicals
     >>> simplify_radicals((lam**2 + 2 * lam + 1) ** (1 / sp.Integer(2)))
     lambda + 1
+    >>> simplify_radicals("sqrt(lambda^2 + 2*lambda + 1)")   # a formula, read without eval
+    lambda + 1
     """
+    expr = as_expr(expr, "expr", NAMES)
     expr = expr.replace(
         lambda e: isinstance(e, sp.Pow) and e.exp == sp.S.Half,
         lambda e: sp.sqrt(sp.factor(e.base)),
