@@ -6,7 +6,11 @@ and random projections (d = 300, a width grid) runs of 20 draws each, the same s
 * (a) 2 local worker processes against the in-process loop: the speed-up on 2 idle cores
   (target ≥ 1.8×);
 * (b) the distributed path with 1 worker against the in-process loop: its overhead (target
-  ≤ 1.1×, i.e. at most 10 %).
+  ≤ 1.1×, i.e. at most 10 %);
+* (c) the ceiling: the same runs split over 2 plain Python processes started side by side (no
+  Dask, each half in its own loop) — what 2 cores give this workload when nothing is shared but
+  the machine.  Row (a) is read against it: on the machine measured, two busy processes slow
+  each other (shared cache and memory bandwidth), so the ideal 2× is out of reach of any engine.
 
 Cluster start-up (~2–4 s, paid once per ``reproduce``) is excluded and reported in the notes; the
 results are checked bit-identical across the three routes.
@@ -20,7 +24,7 @@ from _timing import Row, interleaved_min
 __all__ = ["run_distributed"]
 
 
-def _workload(d: int, runs: int):
+def _workload(d: int, runs: int, part: int | None = None):
     from modelcollapse.verify import simulate_ridge, simulate_rp
 
     s = 1 / np.arange(1, d + 1)
@@ -30,6 +34,8 @@ def _workload(d: int, runs: int):
     def work():
         out = []
         for i in range(runs):
+            if part is not None and (i // 2) % 2 != part:  # halves alike: ridge and RP in each
+                continue
             if i % 2:
                 out.append(simulate_rp(s, n=int(1.2 * d), m=[d // 4, d // 2, 2 * d], p2=0.3,
                                        ridge=1e-3, noise_real=0.1, noise_synth=0.1, gamma=gamma,
@@ -41,6 +47,41 @@ def _workload(d: int, runs: int):
         return out
 
     return work
+
+
+_HALF = """
+import sys, time
+sys.path.insert(0, {here!r})
+from bench_distributed import _workload
+from modelcollapse.numerics._threads import thread_limit
+work = _workload({d}, {runs}, part={part})
+with thread_limit():
+    work()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    t0 = time.perf_counter()
+    work()
+    print(time.perf_counter() - t0)
+"""
+
+
+def _two_processes(d: int, runs: int) -> float:
+    """Wall time of the two halves in 2 plain processes, started together once both are warm."""
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    procs = [subprocess.Popen([sys.executable, "-c", _HALF.format(here=here, d=d, runs=runs,
+                                                                     part=part)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for part in (0, 1)]
+    for p in procs:  # both warm (imports done, one pass run), then both start at once
+        p.stdout.readline()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    return max(float(p.communicate()[0]) for p in procs)
 
 
 def run_distributed(d: int = 300, runs: int = 8, reps: int = 2) -> tuple[list[Row], dict]:
@@ -73,6 +114,7 @@ def run_distributed(d: int = 300, runs: int = 8, reps: int = 2) -> tuple[list[Ro
                    for other in (results[1], results[2])
                    for a, b in zip(results["local"], other, strict=True) for k in a.draws)
         t = interleaved_min({"local": work, "one": on(1), "two": on(2)}, reps)
+        plain = min(_two_processes(d, runs) for _ in range(reps))
     finally:
         for c in clients.values():
             c.close()
@@ -86,5 +128,8 @@ def run_distributed(d: int = 300, runs: int = 8, reps: int = 2) -> tuple[list[Ro
             1.8, [note]),
         Row("Monte Carlo, distributed path at 1 worker vs in process", t["one"], t["local"],
             "floor", 1.1, []),
+        Row("Monte Carlo, 2 plain processes (no Dask) vs in process: the ceiling", plain,
+            t["local"], "speedup", None,
+            [f"2 Dask workers reach {t['local'] / t['two'] / (t['local'] / plain):.0%} of it"]),
     ]
     return rows, {"identical": float(same)}

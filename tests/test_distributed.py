@@ -46,6 +46,13 @@ def in_process():
     return simulate_ridge(S, **RIDGE_KW), simulate_rp(S, **RP_KW)
 
 
+def _monitoring() -> tuple:
+    import dask
+
+    return (dask.config.get("distributed.worker.profile.enabled"),
+            dask.config.get("distributed.admin.system-monitor.gil.enabled"))
+
+
 def test_one_and_two_local_workers_give_the_same_numbers(in_process):
     ridge, rp = in_process
     for workers in (1, 2):
@@ -58,6 +65,9 @@ def test_one_and_two_local_workers_give_the_same_numbers(in_process):
             env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
                                       os.environ.get("OPENBLAS_NUM_THREADS")))
             assert set(env.values()) == {(None, "1")}
+            # no statistical profiler or GIL monitor (dashboard-only work, 12 % of a core each)
+            quiet = client.run(_monitoring)
+            assert set(quiet.values()) == {(False, False)}
             with use_client(client):
                 assert _same(simulate_ridge(S, **RIDGE_KW), ridge)
             assert _same(simulate_rp(S, client=client, **RP_KW), rp)

@@ -34,6 +34,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_QUIET = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def local_cluster(workers: int):
     """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes on 127.0.0.1."""
     import dask
@@ -42,8 +50,10 @@ def local_cluster(workers: int):
     env = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     # Dask's default worker environment sets MALLOC_TRIM_THRESHOLD_, which switches off glibc's
     # adaptive mmap threshold: every array above 128 KiB is then mapped and faulted in afresh, and
-    # the Monte Carlo ran 1.4–2× slower in a worker than in process (benchmarks/bench_distributed)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+    # the Monte Carlo ran 1.4–2× slower in a worker than in process (benchmarks/bench_distributed).
+    # _QUIET switches off what only a dashboard reads (there is none): each worker's statistical
+    # profiler took the GIL every 10 ms and, with the monitors, cost 12 % of a core per worker.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env, **_QUIET}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             host="127.0.0.1", dashboard_address=None,
                             silence_logs=logging.ERROR, env=env)
