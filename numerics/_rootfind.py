@@ -16,6 +16,9 @@ import numpy as np
 
 __all__ = ["bracketed_log_newton", "LogNewtonOutput", "STATUS", "status_notes"]
 
+_EPS = float(np.finfo(float).eps)
+_NEAR_ROOT = 5e-14  # |h| (relative) below which a Newton step is trusted to finish
+
 #: Status codes shared by every result object of :mod:`modelcollapse.numerics`.
 STATUS = {
     0: "converged",
@@ -80,6 +83,7 @@ def bracketed_log_newton(
     x = 0.5 * (llo + lhi) if x0 is None else np.clip(np.log(x0), llo, lhi)
     iterations = np.zeros(k, dtype=np.int64)
     status = np.full(k, -1, dtype=np.int8)
+    tail = np.zeros(k)
     active = np.arange(k)
     degenerate = lhi - llo <= xtol
     status[degenerate] = 0
@@ -100,13 +104,25 @@ def bracketed_log_newton(
             step = np.where(dh > 0, h / dh, np.inf)
         x_new = xa - step
         a_lo, a_hi = llo[active], lhi[active]
-        outside = ~((x_new > a_lo) & (x_new < a_hi))
+        # a Newton step below the spacing of log x (|log x| ε: 8e-14 at x = 1e-150) cannot be
+        # taken in log x; near a root (small h: the slope is trusted) it is the last one and is
+        # applied to x itself (below)
+        unresolved = ((np.abs(step) <= np.maximum(xtol, 4 * _EPS * np.abs(xa)))
+                      & (np.abs(h) <= _NEAR_ROOT))
+        outside = ~((x_new > a_lo) & (x_new < a_hi)) & ~unresolved
         x_new = np.where(outside, 0.5 * (a_lo + a_hi), x_new)
         exact = np.abs(h) <= ftol
-        x_new = np.where(exact, xa, x_new)
-        done = exact | (np.abs(x_new - xa) <= xtol) | (a_hi - a_lo <= xtol)
+        x_new = np.where(exact | unresolved, xa, x_new)
+        done = exact | unresolved | (np.abs(x_new - xa) <= xtol) | (a_hi - a_lo <= xtol)
         x[active] = x_new
         finished = done & ~bad
+        last = np.where(unresolved & ~exact, -step, 0.0)
+        tail[active[finished]] = last[finished]
         status[active[finished]] = 0
         active = active[~(finished | bad)]
-    return LogNewtonOutput(x=np.exp(x), iterations=iterations, status=status)
+    # the last Newton step as a factor: exp(log x − s) would round to the spacing of log x
+    out = np.exp(x) * np.exp(tail)
+    # a degenerate bracket is its own answer, in x (not through log and exp)
+    start = np.sqrt(lo) * np.sqrt(hi) if x0 is None else np.asarray(x0, dtype=float)
+    out[degenerate] = np.clip(start, lo, hi)[degenerate]
+    return LogNewtonOutput(x=out, iterations=iterations, status=status)

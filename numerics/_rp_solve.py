@@ -72,12 +72,17 @@ _SCALARS = [theta_sym, lam_sym, n_sym, m_sym, d_sym]
 def _compiled() -> dict[str, CompiledExpression]:
     out: dict[str, CompiledExpression] = {}
     for branch in ("under", "over"):
-        h = rp.theta_residual(branch)
-        out[f"h_{branch}"] = compile_expression(h, _SCALARS)
-        out[f"dh_{branch}"] = compile_expression(theta_sym * sp.diff(h, theta_sym), _SCALARS)
+        forms = rp.theta_residual_forms(branch)
+        slopes = rp.theta_residual_slopes(branch)
+        for i, ((a, s), slope) in enumerate(zip(forms, slopes, strict=True)):
+            # the terms of A, then S (h = A − S); the two parts of θ ∂h/∂θ
+            out[f"h_{branch}_{i}"] = compile_expression(sp.Tuple(*sp.Add.make_args(a), s),
+                                                        _SCALARS)
+            out[f"dh_{branch}_{i}"] = compile_expression(slope, _SCALARS)
     first = rp.first_order_solution()
-    out["e"] = compile_expression(first[rp.e], _SCALARS)
-    out["tau"] = compile_expression(first[rp.tau], _SCALARS)
+    for name, sym in (("e", rp.e), ("tau", rp.tau)):
+        for i, form in enumerate((first[sym], rp.FACTORS_NEAR_THRESHOLD[sym])):
+            out[f"{name}_{i}"] = compile_expression(sp.Tuple(*sp.Add.make_args(form)), _SCALARS)
     factored = rp.THETA_EQUATION_FACTORED
     tau_from_e = sp.solve(factored, rp.tau)[0]
     e_from_tau = sp.solve(factored, rp.e)[0]
@@ -93,6 +98,59 @@ def _compiled() -> dict[str, CompiledExpression]:
     return out
 
 
+def _terms(name, mom, sc, size):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return [np.broadcast_to(np.asarray(t, dtype=float), (size,))
+                for t in _compiled()[name](mom, **sc)]
+
+
+def _least_cancelling(names, mom, sc, size, finite_d=True):
+    """Per point, the form (of the compiled term tuples ``names``) whose terms are smallest:
+    ``(value, scale, index)`` with ``scale = Σ |terms|`` (the near-threshold forms group
+    ``(k − d)/k`` with ``tr(Σ+θ)^{-1}``, which diverge at ``d = ∞``: then only the first)."""
+    best = scale = pick = None
+    for i, name in enumerate(names if finite_d else names[:1]):
+        terms = _terms(name, mom, sc, size)
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = np.sum(terms, axis=0)
+            size_i = np.sum(np.abs(terms), axis=0)
+        if best is None:
+            best, scale, pick = value, size_i, np.zeros(size, dtype=np.int64)
+        else:
+            better = size_i < scale
+            best = np.where(better, value, best)
+            scale = np.where(better, size_i, scale)
+            pick = np.where(better, i, pick)
+    return best, scale, pick
+
+
+def _residual(branch, n_forms, mom, sc, size):
+    """The θ residual ``h = A − S`` of ``branch`` in its least-cancelling form (judged on the
+    terms of ``A`` and ``S``), per point: ``(h/scale, φ, dφ)`` with ``φ = log A − log S`` and
+    ``dφ = θA'/A − θS'/S`` (NaN where ``A ≤ 0``, below the root).  ``φ`` has the sign of ``h``
+    and is close to linear in ``log θ`` whichever term dominates — ``h/scale`` saturates at ±1
+    there, and Newton on it would creep (200 steps of 0.5 in log θ at n = m = d, λ = 1e-300)."""
+    f = _compiled()
+    best = None
+    for i in range(n_forms):
+        terms = _terms(f"h_{branch}_{i}", mom, sc, size)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            a = np.sum(terms[:-1], axis=0)
+            s = terms[-1]
+            scale = np.sum(np.abs(terms[:-1]), axis=0) + np.abs(s)
+            a_slope, s_slope = (np.broadcast_to(np.asarray(x, dtype=float), (size,))
+                                for x in f[f"dh_{branch}_{i}"](mom, **sc))
+            phi = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)) - np.log(s), np.nan)
+            dphi = a_slope / a + s_slope / s
+            cur = ((a - s) / np.where(scale > 0, scale, 1.0), phi, dphi, scale)
+        if best is None:
+            best = cur
+        else:
+            better = cur[3] < best[3]
+            best = tuple(np.where(better, x, y) for x, y in zip(cur, best, strict=True))
+    return best[:3]
+
+
 def _moments(batch, names, scalars, index=None):
     f = _compiled()
     size = np.shape(scalars["theta"])[0]
@@ -103,11 +161,16 @@ def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
     """``e``, ``τ`` and ``t*`` at θ: the larger factor from its definition, the smaller from λ."""
     f = _compiled()
     sc = dict(theta=theta, n=n, m=m, d=d, **{"lambda": lam})
-    mom = _moments(batch, ("e", "tau", "tau_from_e", "e_from_tau", "t_star"), sc, index=index)
+    names = ("e_0", "tau_0", "tau_from_e", "e_from_tau", "t_star")
+    mom = _moments(batch, (*names, "e_1", "tau_1") if np.isfinite(d) else names, sc,
+                   index=index)
     under = m <= n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e_def = np.broadcast_to(f["e"](mom, **sc), theta.shape)
-        tau_def = np.broadcast_to(f["tau"](mom, **sc), theta.shape)
+    size = theta.shape[0]
+    # the larger factor from its definition, in its least-cancelling form ((k − d)/k + θ
+    # tr(Σ+θ)^{-1}/k next to k = d: 1 − df1/k would cancel to nothing there)
+    e_def = _least_cancelling(("e_0", "e_1"), mom, sc, size, np.isfinite(d))[0]
+    tau_def = _least_cancelling(("tau_0", "tau_1"), mom, sc, size, np.isfinite(d))[0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tau_small = f["tau_from_e"](mom, **sc, e=e_def)
         e_small = f["e_from_tau"](mom, **sc, tau=tau_def)
     e = np.where(under, e_def, e_small)
@@ -128,23 +191,6 @@ def _finish_e_tau(batch, theta, lam, n, m, d, index=None):
     t_star = np.asarray(f["t_star"](mom, **sc, tau=tau), dtype=float)
     t_star = np.where(ridgeless & under, 0.0, t_star)
     return e, tau, t_star
-
-
-def _h_over_near(batch, theta, lam, n, m, d, h, index):
-    """``h_over`` next to n = d < m: ``1 − df1(θ)/n`` is ``(n − d)/n + θ tr(Σ+θ)^{-1}/n``
-    (exact in the size difference) — where that form's terms are smaller, it replaces the
-    cancelling one (at n = d, λ = 1e-30 the cancelling form left θ 42 % off with |h| = 1.4e-15,
-    "converged"; the slope is the same, ``tr Σ(Σ+θ)^{-2}/n``, so only the value changes).
-    Returns the form and the size of its terms (1 where the plain form is kept)."""
-    mom = batch.moments(theta, [("I_d", 1, 1), ("I_d", 0, 1)], index=index)
-    df1 = mom[("I_d", 1, 1)]
-    g = theta * mom[("I_d", 0, 1)] / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shrink = lam / (theta * (m / d) * (1.0 - df1 / m))  # λ/(θγτ), τ far from 0 when m > d
-        size = np.abs(n - d) / n + g + shrink
-        near = size < 1.0 + df1 / n
-        return (np.where(near, (n - d) / n + g - shrink, h),
-                np.where(near & (size > 0) & np.isfinite(size), size, 1.0))
 
 
 def solve_theta(
@@ -200,31 +246,49 @@ def solve_theta(
         hi = lam_p * d / m_p + trace[pos] / m_p + trace[pos] / n_p
         lo = np.minimum(lo, hi)
         under = m_p <= n_p
-        names = ("h_under", "dh_under", "h_over", "dh_over")
+        finite_d = bool(np.isfinite(d))
+        n_forms = len(rp.theta_residual_forms("over")) if finite_d else 1
 
-        def fun(x: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def evaluate(x: np.ndarray, sub: np.ndarray):
+            # h/scale in its least-cancelling form (the reported residual), and φ = log(A/S)
+            # with dφ/dlog θ, on which Newton iterates (see _residual)
             rows = pos[sub]
             sc = dict(theta=x, n=n[rows], m=m[rows], d=d, **{"lambda": lam[rows]})
-            mom = _moments(batch, names, sc, index=None if batch.shared else rows)
             u_ = under[sub]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                h = np.where(u_, f["h_under"](mom, **sc), f["h_over"](mom, **sc))
-                dh = np.where(u_, f["dh_under"](mom, **sc), f["dh_over"](mom, **sc))
-            if np.isfinite(d):
-                h_near, scale = _h_over_near(batch, x, lam[rows], n[rows], m[rows], d, h,
-                                             None if batch.shared else rows)
-                # both divided by the size of the near form's terms: the Newton step is the same,
-                # and |h| ≤ ftol (and the reported residual) become relative to what is resolved
-                h = np.where(u_, h, h_near / scale)
-                dh = np.where(u_, dh, dh / scale)
-            return h, dh
+            out = [np.empty(x.size) for _ in range(3)]
+            for branch, mask in (("under", u_), ("over", ~u_)):
+                if not mask.any():
+                    continue
+                names = [f"{k}_{branch}_{i}" for k in ("h", "dh") for i in range(n_forms)]
+                sc_b = {k: (v[mask] if np.ndim(v) else v) for k, v in sc.items()}
+                mom = evaluate_moments(batch, [f[k] for k in names], sc_b,
+                                       size=int(mask.sum()),
+                                       index=None if batch.shared else rows[mask])
+                for arr, val in zip(out, _residual(branch, n_forms, mom, sc_b, int(mask.sum())),
+                                    strict=True):
+                    arr[mask] = val
+            return out
+
+        def fun(x: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            r, phi, dphi = evaluate(x, sub)
+            # below the root A may be ≤ 0 (no φ): a finite negative value with no slope makes
+            # the safeguarded iteration bisect
+            below = ~np.isfinite(phi)
+            return np.where(below, -1.0, phi), np.where(below, 0.0, dphi)
 
         out = bracketed_log_newton(fun, lo, hi, x0=lo, xtol=xtol,
                                    ftol=2e-15, maxiter=maxiter)
-        theta[pos] = out.x
+        # one more Newton step, as a factor on θ: the iteration stops once its step is below
+        # xtol in log θ, and where φ is steep (n = m = 1 < d: θ dφ/dθ ≈ 8e3) that last
+        # unapplied step is 8e-15 of θ — 1/e times more in e = 1 − df1/m ≈ 2e-4
+        _, phi, dphi = evaluate(out.x, np.arange(pos.size))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            polish = -phi / dphi
+        ok = (out.status == 0) & np.isfinite(polish) & (dphi > 0) & (np.abs(polish) < 1e-10)
+        theta[pos] = np.where(ok, out.x * np.exp(np.where(ok, polish, 0.0)), out.x)
         iterations[pos] = out.iterations + it_p
         status[pos] = out.status
-        h, _ = fun(out.x, np.arange(pos.size))
+        h = evaluate(theta[pos], np.arange(pos.size))[0]
         residual[pos] = np.abs(h)
         fail = (status[pos] == 0) & ~(residual[pos] <= rtol)
         status[pos[fail]] = -1

@@ -88,6 +88,12 @@ def solve_mixing_fixed_point(batch, inputs: Mapping[str, np.ndarray], options: S
     phi_i = d / ni
     gap = np.where(li > 0, 1.0, p_active[idx] - phi_i)
     hi = np.where(li > 0, trace[idx] / safe_l / ni, phi_i / (gap * a_min))
+    # below the active rows the ridgeless δ bounds δ for every λ > 0 too (δ ξ(δ) ≥ d/n ≥
+    # df1/n there), and stays finite where tr Σ/(λ n) overflows (a subnormal λ)
+    fewer = (li > 0) & (p_active[idx] > phi_i)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap = phi_i / ((p_active[idx] - phi_i) * a_min)
+    hi = np.where(fewer, np.minimum(hi, cap), hi)
     shift = np.where(li > 0, li / xi(hi, all_i), 1.0)
     df_hi = batch.moments(shift, [("I_d", 1, 1)], index=None if batch.shared else idx)
     lo = np.where(li > 0, 0.5 * df_hi[("I_d", 1, 1)] / ni, d / ni)

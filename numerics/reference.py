@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import mpmath
@@ -105,29 +106,77 @@ def ridge_risk_mp(
     w_synth=None,
     dps: int = 50,
 ) -> dict[str, mpmath.mpf]:
-    """Theorem 1 at one parameter point in ``dps``-digit arithmetic.
+    """Theorem 1 at one parameter point, correct to ``dps`` digits.
 
     Same parameters as :func:`modelcollapse.numerics.ridge_risk` (scalars, one spectrum).
     Returns a dict with ``kappa``, ``u``, ``bias``, ``variance``, ``zeta``, ``test_error``.
     The interpolation threshold (λ = 0, d = n) raises :class:`ValueError`.
+
+    The printed formulas cancel: ``n − df2(κ)`` near ``n = d`` loses about ``log10(1/κ)``
+    digits (``κ ≈ √λ`` there), the fixed teachers' cross term about ``log10(κ/s)`` for a huge
+    λ.  So the point is evaluated at a working precision of ``dps + 20`` digits plus the decades
+    that λ and the spectrum span, and again with more; the working precision doubles until two
+    evaluations agree to ``dps + 2`` digits in every output, and a :class:`ValueError` says so
+    if that needs more than :data:`MAX_WORKING_DPS`.
     """
     d = len(spectrum)
     kind, teacher = teacher_weights(d, gamma=gamma, delta=delta, w_real=w_real, w_synth=w_synth)
     if ridge == 0 and d == n:
         raise ValueError("ridge: λ = 0 with d = n is the interpolation threshold (infinite risk)")
-    with mpmath.workdps(dps):
+    if int(dps) != dps or dps < 1:
+        raise ValueError(f"dps: expected a whole number ≥ 1, got {dps!r}")
+    point = dict(spectrum=spectrum, n=n, p2=p2, ridge=ridge, noise=(noise_real, noise_synth),
+                 kind=kind, teacher=teacher)
+    # the cancellations run as deep as the scales apart: κ/s (the cross term subtracts two
+    # equal-to-log10(κ/s)-digits numbers, identical at any lower precision, so the doubling
+    # below could not see it) and 1/κ near n = d; start with that many more digits
+    positive = [float(x) for x in spectrum if float(x) > 0]
+    spread = math.log10(max(positive) / min(positive)) if positive else 0.0
+    scale = abs(math.log10(float(ridge))) if ridge > 0 else 0.0
+    work = int(dps) + 20 + math.ceil(scale + spread)
+    previous = _risk_at(point, work)
+    while True:
+        higher = min(2 * work, MAX_WORKING_DPS)
+        if higher <= work:
+            raise ValueError(
+                f"ridge_risk_mp: the formulas cancel more than {MAX_WORKING_DPS} digits at this "
+                f"point (ridge={ridge!r}, n={n!r}, d={d}); no {dps}-digit answer")
+        current = _risk_at(point, higher)
+        if previous is not None and current is not None and _agree(previous, current, dps + 2):
+            with mpmath.workdps(dps):
+                return {k: +v for k, v in current.items()}
+        previous, work = current, higher
+
+
+#: The largest working precision :func:`ridge_risk_mp` raises to (digits).
+MAX_WORKING_DPS = 5000
+
+
+def _agree(a: dict, b: dict, digits: int) -> bool:
+    """Every output of ``a`` equals that of ``b`` to ``digits`` significant digits (0 = 0)."""
+    tol = mpmath.mpf(10) ** (-digits)
+    return all(abs(a[k] - b[k]) <= tol * abs(b[k]) for k in b)
+
+
+def _risk_at(point: dict, work: int) -> dict[str, mpmath.mpf] | None:
+    """Theorem 1 at ``work`` digits (None where the cancellation left a division by 0)."""
+    spectrum, nn, kind = point["spectrum"], point["n"], point["kind"]
+    d = len(spectrum)
+    with mpmath.workdps(work):
         s = [mpmath.mpf(float(x)) for x in spectrum]
-        k = solve_kappa_mp(spectrum, ridge, n, dps=dps)
-        weights = {name: [mpmath.mpf(float(x)) for x in w] for name, w in teacher.items()}
+        k = solve_kappa_mp(spectrum, point["ridge"], nn, dps=work)
+        weights = {name: [mpmath.mpf(float(x)) for x in w]
+                   for name, w in point["teacher"].items()}
         weights["I_d"] = [mpmath.mpf(1)] * d
-        scal = [mpmath.mpf(n), mpmath.mpf(p2), mpmath.mpf(noise_real), mpmath.mpf(noise_synth)]
+        scal = [mpmath.mpf(nn), mpmath.mpf(point["p2"]), *map(mpmath.mpf, point["noise"])]
         out = {"kappa": k}
         df2 = _moment(s, weights["I_d"], 2, 2, k)
-        out["u"] = df2 / (mpmath.mpf(n) - df2)
-        for name, f in _compiled_mp(kind).items():
-            moms = [_moment(s, weights[w], a, b, k) for w, a, b, _ in f.moments]
-            out[name] = f.func(k, *scal, *moms)
+        try:
+            out["u"] = df2 / (mpmath.mpf(nn) - df2)
+            for name, f in _compiled_mp(kind).items():
+                moms = [_moment(s, weights[w], a, b, k) for w, a, b, _ in f.moments]
+                out[name] = f.func(k, *scal, *moms)
+        except ZeroDivisionError:  # n − df2 rounded to 0: more digits needed
+            return None
         out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
         return out
-
-

@@ -45,6 +45,7 @@ from __future__ import annotations
 from functools import cache
 
 import mpmath
+import sympy as sp
 
 from modelcollapse.theory import random_projection as theory
 from modelcollapse.theory.symbols import p2 as p2_sym
@@ -60,6 +61,9 @@ __all__ = ["rp_risk_mp"]
 _GUARD_OUTER = 10
 _GUARD_INNER = 20
 
+#: How often the working precision may be raised (doubled at least) after cancellation is seen.
+_MAX_RAISES = 6
+
 _SCALARS = (theta, theory.g, u, p2_sym, sigma1, sigma2)
 
 
@@ -71,6 +75,15 @@ def _moment(s, w, a: int, b: int, x) -> mpmath.mpf:
 @cache
 def _compiled_mp(kind: str) -> dict[str, CompiledExpression]:
     return {name: compile_expression(expr, _SCALARS, module="mpmath")
+            for name, expr in theory.risk_components(kind, "nested").items()}  # type: ignore
+
+
+@cache
+def _magnitudes_mp(kind: str) -> dict[str, CompiledExpression]:
+    """``Σ |terms|`` of each expanded risk component: the scale its value is resolved against."""
+    return {name: compile_expression(sp.Add(*[sp.Abs(term) for term in
+                                              sp.Add.make_args(sp.expand(expr))]),
+                                     _SCALARS, module="mpmath")
             for name, expr in theory.risk_components(kind, "nested").items()}  # type: ignore
 
 
@@ -143,8 +156,39 @@ def rp_risk_mp(
     if lam_f == 0 and min(m_f, d) == n_f:
         raise ValueError("ridge: λ = 0 with min(m, d) = n is the interpolation threshold "
                          "(infinite risk)")
-    dps_inner = dps + _GUARD_INNER
-    with mpmath.workdps(dps + _GUARD_OUTER):
+    work = dps + _GUARD_OUTER
+    for _ in range(_MAX_RAISES):
+        try:
+            out, lost = _solve_at(spectrum, kind, teacher, n_f, m_f, lam_f, p2_f, noise_real,
+                                  noise_synth, d, work, dps)
+        except (ZeroDivisionError, ValueError):
+            # a difference cancelled to exactly 0, or findroot could not meet its tolerance
+            # through the noise of this precision: more digits
+            out, lost = None, work
+        if out is not None and work >= dps + _GUARD_OUTER + lost:
+            break
+        work = max(2 * work, dps + 2 * _GUARD_OUTER + int(lost))
+    else:
+        raise ValueError(f"rp_risk_mp: more than {work} digits would be needed (λ = {lam_f:g}, "
+                         f"n = {n_f:g}, m = {m_f:g}); no reference value")
+    with mpmath.workdps(dps):
+        return {k: +v for k, v in out.items()}
+
+
+def _digits_lost(value, size) -> float:
+    """Decimal digits lost when terms of total magnitude ``size`` sum to ``value``."""
+    if size == 0:
+        return 0.0
+    if value == 0:  # an exact zero at this many digits is structural (ζ at p2 = 0, B at m ≥ d
+        return 0.0    # = n, …): counting it as total loss asked for ever more digits
+    return max(0.0, float(mpmath.log10(abs(size) / abs(value))))
+
+
+def _solve_at(spectrum, kind, teacher, n_f, m_f, lam_f, p2_f, noise_real, noise_synth, d,
+              work: int, dps: int):
+    """The reference at ``work`` working digits, and the digits cancellation cost there."""
+    dps_inner = work + _GUARD_INNER - _GUARD_OUTER
+    with mpmath.workdps(work):
         s = [mpmath.mpf(float(x)) for x in spectrum]
         ones = [mpmath.mpf(1)] * d
         nn, mm, lam, dd = mpmath.mpf(n_f), mpmath.mpf(m_f), mpmath.mpf(lam_f), mpmath.mpf(d)
@@ -166,7 +210,7 @@ def rp_risk_mp(
             t_star = mpmath.mpf(0)
         else:
             lo, hi = lam, lam + mm * mpmath.fsum(s) / (dd * nn)
-            tol = mpmath.mpf(10) ** (-2 * dps + 5)
+            tol = mpmath.mpf(10) ** (-2 * (work - _GUARD_OUTER) + 5)
             if lam > 0:  # in log t: the bracket spans many decades when λ is small (root ~ √λ)
                 t_star = mpmath.exp(mpmath.findroot(lambda v: h(mpmath.exp(v)),
                                                     (mpmath.log(lo), mpmath.log(hi)),
@@ -191,11 +235,22 @@ def rp_risk_mp(
         }
         weights = {k: [mpmath.mpf(float(x)) for x in w] for k, w in teacher.items()}
         weights["I_d"] = ones
+        mags = _magnitudes_mp(kind)
+        lost_out = 0.0
         scal = [th, g_val, u_val, mpmath.mpf(p2_f), mpmath.mpf(float(noise_real)),
                 mpmath.mpf(float(noise_synth))]
         for name, f in _compiled_mp(kind).items():
             moms = [_moment(s, weights[w], a, b, th) for w, a, b, _ in f.moments]
             out[name] = f.func(*scal, *moms)
+            magnitude = mags[name]
+            lost_out = max(lost_out, _digits_lost(out[name], magnitude.func(*scal, *[
+                _moment(s, weights[w], a, b, th) for w, a, b, _ in magnitude.moments])))
         out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
-    with mpmath.workdps(dps):
-        return {k: +v for k, v in out.items()}
+        lost_out = max(lost_out, _digits_lost(out["test_error"], abs(out["bias"])
+                                              + abs(out["variance"]) + abs(out["zeta"])))
+        # digits cancelled on the way (each limits the relative accuracy of what follows):
+        # 1 − df2/m in κ2', df1 − g tr Σ(Σ+θ)^{-2} in D, n − D in u, and the risk's own sums
+        lost = ((_digits_lost(1 - df2 / mm, 1 + df2 / mm) if t_star > 0 else 0.0)
+                + _digits_lost(big_d, df1 + g_val * m12)
+                + _digits_lost(nn - big_d, nn + big_d) + lost_out)
+        return out, lost

@@ -31,10 +31,12 @@ Known, intended differences (the old code was wrong there):
   problems, median change 1e-5, largest 35 % on a d = 6, n = 25 problem); B, V and every
   auxiliary still are, and E and ζ are wherever the term vanishes.
 
-* random projections at n = d < m with λ > 0 (51 problems): the θ equation's plain form cancels
-  there and the recorded values are off by up to 5e-12 (θ of problem 1932: 4.9e-12 against the
-  50-digit reference, the new value 0); since the least-cancelling form they are compared with
-  the 50-digit references of ``regression/rp_threshold.json`` (``make_rp_threshold.py``) instead.
+* random projections at a threshold with λ > 0 — n = d < m, m = d < n, n = m < d (322
+  problems): a plain form cancels there (the θ equation's, or ``e = τ = 1 − df1/n``) and the
+  recorded values are off by up to 1e-11 (θ of problem 1932: 4.9e-12 against the 50-digit
+  reference, the new value 0; e of problem 1752: 2e-12, new 5e-13); since the least-cancelling
+  forms they are compared with the 50-digit references of ``regression/rp_threshold.json``
+  (``make_rp_threshold.py``) instead.
 
 Renamed outputs: mixing ``theta`` → ``teacher_weight``, ``delta`` → ``delta_loo``; retraining
 ``collapse`` → ``zeta``.

@@ -73,6 +73,9 @@ __all__ = [
     "THETA_EQUATION_FACTORED",
     "T_STAR_FROM_TAU",
     "theta_residual",
+    "FACTORS_NEAR_THRESHOLD",
+    "theta_residual_forms",
+    "theta_residual_slopes",
     "second_order_system",
     "lemma1",
     "OMEGA_PRIME_NESTED",
@@ -251,6 +254,86 @@ def theta_residual(branch: Literal["under", "over"]) -> sp.Expr:
     if branch == "over":
         return 1 - lam / (theta * (m / d) * sol[tau]) - df1(theta) / n
     raise ValueError(f"branch must be 'under' or 'over', got {branch!r}")
+
+
+def _near(size: sp.Expr) -> sp.Expr:
+    """``1 − df1(θ)/k`` with ``df1(θ) = d − θ tr(Σ+θ)^{-1}``: ``(k − d)/k + θ tr(Σ+θ)^{-1}/k``."""
+    return sp.Add((size - d) / size, theta * _M(IDENTITY, 0, 1) / size)
+
+
+#: ``e`` and ``τ`` of :func:`first_order_solution` (``1 − df1(θ)/n``, ``1 − df1(θ)/m``) with
+#: ``df1(θ) = d − θ tr(Σ+θ)^{-1}``: ``(n − d)/n + θ tr(Σ+θ)^{-1}/n`` and the same with ``m``.
+#: Equal to them identically; next to ``n = d`` (resp. ``m = d``) with ``θ ≪ Σ`` their terms are
+#: as small as the value, where ``1 − df1/n`` cancels to nothing (the size difference is exact).
+FACTORS_NEAR_THRESHOLD: dict[sp.Symbol, sp.Expr] = {e: _near(n), tau: _near(m)}
+
+
+def _branch_factors(branch: str) -> tuple[sp.Symbol, sp.Symbol]:
+    """``(large, divided)``: the factor kept from its definition and the one divided out."""
+    if branch == "under":
+        return tau, e
+    if branch == "over":
+        return e, tau
+    raise ValueError(f"branch must be 'under' or 'over', got {branch!r}")
+
+
+@cache
+def theta_residual_forms(branch: Literal["under", "over"]) -> tuple[sp.Tuple, ...]:
+    """:func:`theta_residual` ``h = A − S`` in its forms, each as the pair ``(A, S)``.
+
+    ``A`` is the factor kept from its definition (``τ`` for ``"under"``, ``e`` for ``"over"``),
+    ``S = λ/(θγB)`` the shrinkage term with ``B`` the factor divided out; the numerics judge the
+    top-level terms of ``A`` and ``S``.  The first form is the residual as defined
+    (``A = 1 − df1/k``); the second has both factors in :data:`FACTORS_NEAR_THRESHOLD` form — for
+    ``"over"`` ``h = (n − d)/n + θ tr(Σ+θ)^{-1}/n − λ/(θγτ)``, for ``"under"``
+    ``h = (m − d)/m + θ tr(Σ+θ)^{-1}/m − λ/(θγe)``.  ``A − S`` equals :func:`theta_residual`
+    identically (the tests check it); next to ``n = d < m`` (resp. ``m = d ≤ n``) the second
+    form's terms are as small as θ where the first cancels to nothing.  Solvers evaluate, per
+    point, the form whose terms are smallest in magnitude and judge the residual relative to that
+    magnitude.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.random_projection import theta_residual_forms, theta_residual
+    >>> a, s = theta_residual_forms("over")[0]
+    >>> sp.simplify(a - s - theta_residual("over"))
+    0
+    """
+    sol = first_order_solution()
+    large, divided = _branch_factors(branch)
+    return tuple(sp.Tuple(factors[large], lam / (theta * (m / d) * factors[divided]))
+                 for factors in (sol, FACTORS_NEAR_THRESHOLD))
+
+
+@cache
+def theta_residual_slopes(branch: Literal["under", "over"]) -> tuple[sp.Tuple, ...]:
+    """``(θ ∂A/∂θ, −θ ∂S/∂θ)`` for each form of :func:`theta_residual_forms`, without cancellation.
+
+    ``θ ∂h/∂θ`` is their sum.  With ``S = λ/(θγB)``: ``−θ ∂S/∂θ = S (1 + θB'/B)``.  ``A'`` and
+    ``B'`` are SymPy's derivatives of the defining forms ``1 − df1/k`` (``tr Σ(Σ+θ)^{-2}/k``, one
+    term; the near forms are the same functions, and their own derivative would be written
+    ``(tr(Σ+θ)^{-1} − θ tr(Σ+θ)^{-2})/k``); ``B`` and ``S`` are those of the form.  No ``θ²`` or
+    ``λ/θ²`` is formed — they underflow or overflow when θ ≲ 1e-154 (λ → 0, or ``m → ∞`` where
+    θ ≈ λd/m).  Both entries are positive on the solution branch, so ``log A − log S`` is
+    increasing in ``log θ`` with slope ``θA'/A − θS'/S``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from modelcollapse.theory.random_projection import theta_residual_slopes, theta_residual
+    >>> from modelcollapse.theory.symbols import theta
+    >>> h = theta_residual("over")
+    >>> sp.simplify(sum(theta_residual_slopes("over")[0]) - theta * sp.diff(h, theta))
+    0
+    """
+    sol = first_order_solution()
+    large, divided = _branch_factors(branch)
+    a_slope = theta * sp.diff(sol[large], theta)
+    b_slope = theta * sp.diff(sol[divided], theta)
+    return tuple(sp.Tuple(a_slope, lam / (theta * (m / d) * factors[divided])
+                          * (1 + b_slope / factors[divided]))
+                 for factors in (sol, FACTORS_NEAR_THRESHOLD))
 
 
 def second_order_system() -> list[sp.Expr]:

@@ -65,6 +65,8 @@ __all__ = [
     "u_stable_identity",
     "U_AUXILIARY",
     "FIXED_POINT_NEAR_THRESHOLD",
+    "large_shift_form",
+    "LARGE_SHIFT",
     "MODEL",
 ]
 
@@ -77,8 +79,10 @@ FIXED_POINT: sp.Expr = kappa - lam - kappa * df1(kappa) / n
 U_DEFINITION: sp.Expr = df2(kappa) / (n - df2(kappa))
 
 #: The same ``u`` without cancellation: on the fixed point ``n − df1 = nλ/κ`` and
-#: ``df1 − df2 = κ tr Σ(Σ+κ)^{-2}``, so ``n − df2`` is a sum of non-negative terms.
-U_STABLE: sp.Expr = df2(kappa) / (n * lam / kappa + kappa * SpectralMoment(IDENTITY, 1, 2, kappa))
+#: ``df1 − df2 = κ tr Σ(Σ+κ)^{-2}``, so ``n − df2`` is a sum of non-negative terms.  (Written
+#: with ``λ/κ`` as a unit: ``nλ`` would overflow for λ near the largest double.)
+U_STABLE: sp.Expr = (df2(kappa) / n) / (lam / kappa
+                                         + kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / n)
 
 
 def _M(weight: sp.Symbol, a: int, b: int) -> sp.Expr:
@@ -219,11 +223,54 @@ U_AUXILIARY = Auxiliary(
 )
 
 
+def large_shift_form(expr: sp.Expr, shift: sp.Symbol = kappa) -> sp.Expr:
+    """``expr`` without the shift outside its moments: ``t M_W(a, b) = M_W(a, b−1) − M_W(a+1, b)``.
+
+    The identity is ``t/(s + t) = 1 − s/(s + t)`` under the sum, applied until no power of ``t``
+    multiplies a moment; e.g. ``t² M_W(a, 2) = M_W(a, 0) − 2 M_W(a+1, 1) + M_W(a+2, 2)``.  It is the
+    form for a shift far above the spectrum (``t ≥ 16 tr Σ``: every ``s/t ≤ 1/16``, so the
+    subtracted terms are at most 12 % of the first): there ``t²`` overflows for ``t ≳ 1e154`` and
+    ``M_W(a, 2; t) ≈ tr WΣ^a/t²`` underflows, while ``tr WΣ^a`` (the λ → ∞ limit of
+    ``t² M_W(a, 2; t)``) and the small corrections are representable.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.ridge import large_shift_form
+    >>> from modelcollapse.theory.spectral import GAMMA, SpectralMoment
+    >>> from modelcollapse.theory.symbols import kappa
+    >>> print(large_shift_form(kappa**2 * SpectralMoment(GAMMA, 1, 2, kappa)))
+    tr[Gamma·Σ^1(Σ+kappa)^-0] - 2*tr[Gamma·Σ^2(Σ+kappa)^-1] + tr[Gamma·Σ^3(Σ+kappa)^-2]
+    """
+    out: list[sp.Expr] = []
+    todo = list(sp.Add.make_args(sp.expand(expr)))
+    while todo:
+        term = todo.pop()
+        powers = term.as_powers_dict()
+        moments = sorted((m for m in term.atoms(SpectralMoment)
+                          if m.args[2] >= 1 and m.args[3] == shift and powers.get(m) == 1),
+                         key=sp.default_sort_key)
+        if powers.get(shift, 0) >= 1 and moments:
+            m = moments[0]
+            weight, a, b = m.args[:3]
+            lower = (SpectralMoment(weight, a, b - 1, shift)
+                     - SpectralMoment(weight, a + 1, b, shift))
+            todo.extend(sp.Add.make_args(sp.expand(term / (shift * m) * lower)))
+        else:
+            out.append(term)
+    return sp.Add(*out)
+
+
+#: Where :func:`large_shift_form` is used: κ ≥ 16 tr Σ (every eigenvalue at most κ/16).
+LARGE_SHIFT: sp.Expr = sp.Ge(kappa, 16 * SpectralMoment(IDENTITY, 1, 0, kappa))
+
+
 def _declared_risk(teacher: Teacher, options) -> dict[str, sp.Expr]:
     comps = dict(risk_components(teacher))
     # fixed teachers: κ(1+u)M(1,2) − M(1,1) of the cross term cancels when κ ≫ Σ
     comps["zeta"] = stable_cross_term(comps["zeta"], kappa)
-    return comps
+    # κ ≫ Σ (huge λ): κ² overflows and M(a, 2) underflows; the large-shift form has neither
+    return {k: sp.Piecewise((large_shift_form(v), LARGE_SHIFT), (v, True)) if
+            v.has(kappa**2) else v for k, v in comps.items()}
 
 
 #: The fixed point divided by κ with ``df1(κ) = d − κ tr(Σ+κ)^{-1}``:

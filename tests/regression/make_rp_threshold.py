@@ -1,8 +1,11 @@
-"""50-digit references for the baseline's random-projection problems at n = d < m (λ > 0).
+"""50-digit references for the baseline's random-projection problems at a threshold (λ > 0):
+n = d < m, m = d < n or n = m < d.
 
-There the θ equation's plain form cancels and the recorded baseline (float64, commit 3f45a1c) is
-off by up to 5e-12; since 0c26fa7 the solver uses the least-cancelling form, and
-``tests/test_regression.py`` compares those problems with these references instead:
+There the plain forms cancel — the θ equation's at n = d < m and m = d < n, ``e = τ = 1 − df1/n``
+at n = m < d — and the recorded baseline (float64, commit 3f45a1c) is off by up to 1e-11; the
+solver uses least-cancelling forms declared in ``theory/random_projection.py`` (and a last Newton
+step on θ), and ``tests/test_regression.py`` compares those problems with these references
+instead:
 
     python tests/regression/make_rp_threshold.py
 
@@ -25,10 +28,13 @@ KEYS = ("theta", "t_star", "u", "omega_prime", "bias", "variance", "zeta", "test
 
 
 def at_threshold(problem: dict) -> bool:
-    """Random projections with n = d < m and λ > 0."""
-    return (problem["model"] == "random_projection" and isinstance(problem.get("spectrum"), list)
-            and float(problem["n"]) == len(problem["spectrum"])
-            and float(problem["m"]) > float(problem["n"]) and float(problem["ridge"]) > 0)
+    """Random projections with λ > 0 at n = d < m, m = d < n or n = m < d (where a plain form
+    cancels; m = d > n does not, and the reference's precision control gives up there)."""
+    if not (problem["model"] == "random_projection" and isinstance(problem.get("spectrum"), list)
+            and float(problem["ridge"]) > 0):
+        return False
+    n, m, d = float(problem["n"]), float(problem["m"]), float(len(problem["spectrum"]))
+    return (n == d < m) or (m == d < n) or (n == m < d)
 
 
 def main() -> None:
@@ -42,6 +48,11 @@ def main() -> None:
                                 "gamma", "delta", "w_real", "w_synth") if k in p}
         ref = rp_risk_mp(p["spectrum"], **kw)
         out[str(i)] = {k: mpmath.nstr(ref[k], 25) for k in KEYS}
+        if float(p["n"]) == float(p["m"]):  # e = τ = 1 − df1(θ)/n (Theorem 2's factors, n = m)
+            with mpmath.workdps(60):
+                theta = mpmath.mpf(ref["theta"])
+                df1 = mpmath.fsum(mpmath.mpf(s) / (mpmath.mpf(s) + theta) for s in p["spectrum"])
+                out[str(i)]["e"] = out[str(i)]["tau"] = mpmath.nstr(1 - df1 / p["n"], 25)
     (HERE / "rp_threshold.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 
