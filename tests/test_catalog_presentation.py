@@ -47,13 +47,14 @@ def derived(name: str) -> catalog.Result:
 
 
 def lines(name: str) -> dict[str, str]:
-    """The right-hand sides of ``as_latex()`` by key."""
+    """The right-hand sides of ``as_latex()`` by key (SymPy < 1.13 sets ``\\cdot`` between a
+    power and a bracket, later versions a space: the fragments are written the later way)."""
     res = derived(name)
     out = {}
     for key, line in zip(res.expressions, res.as_latex().splitlines(), strict=True):
         lhs = f"{res.label(key)} = "
         assert line.startswith(lhs)
-        out[key] = line[len(lhs):]
+        out[key] = line[len(lhs):].replace(" \\cdot \\left(", " \\left(")
     return out
 
 
