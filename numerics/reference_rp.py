@@ -42,6 +42,7 @@ Ridgeless, isotropic, σ = 1, φ = d/n = 2: for m < n the variance is ``σ² ψ/
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import mpmath
@@ -60,6 +61,10 @@ __all__ = ["rp_risk_mp"]
 #: Extra decimal digits of the outer (t*) and inner (κ2) solves beyond the requested ``dps``.
 _GUARD_OUTER = 10
 _GUARD_INNER = 20
+
+#: Digits beyond the outer guard at the first try: most points lose fewer to cancellation and are
+#: then evaluated once.
+_FIRST_SPARE = 10
 
 #: How often the working precision may be raised (doubled at least) after cancellation is seen.
 _MAX_RAISES = 6
@@ -156,7 +161,7 @@ def rp_risk_mp(
     if lam_f == 0 and min(m_f, d) == n_f:
         raise ValueError("ridge: λ = 0 with min(m, d) = n is the interpolation threshold "
                          "(infinite risk)")
-    work = dps + _GUARD_OUTER
+    work = dps + _GUARD_OUTER + _FIRST_SPARE
     for _ in range(_MAX_RAISES):
         try:
             out, lost = _solve_at(spectrum, kind, teacher, n_f, m_f, lam_f, p2_f, noise_real,
@@ -167,7 +172,11 @@ def rp_risk_mp(
             out, lost = None, work
         if out is not None and work >= dps + _GUARD_OUTER + lost:
             break
-        work = max(2 * work, dps + 2 * _GUARD_OUTER + int(lost))
+        if out is not None and lost <= work - _GUARD_OUTER:
+            # the loss was measured with ≥ 10 digits left: it is the loss, ask for just that
+            work = dps + 2 * _GUARD_OUTER + math.ceil(lost)
+        else:  # (nearly) everything cancelled: the loss is not known, double
+            work = max(2 * work, dps + 2 * _GUARD_OUTER + int(lost))
     else:
         raise ValueError(f"rp_risk_mp: more than {work} digits would be needed (λ = {lam_f:g}, "
                          f"n = {n_f:g}, m = {m_f:g}); no reference value")
@@ -239,12 +248,19 @@ def _solve_at(spectrum, kind, teacher, n_f, m_f, lam_f, p2_f, noise_real, noise_
         lost_out = 0.0
         scal = [th, g_val, u_val, mpmath.mpf(p2_f), mpmath.mpf(float(noise_real)),
                 mpmath.mpf(float(noise_synth))]
+        known: dict[tuple, mpmath.mpf] = {}  # each moment once: the risk and its magnitude
+
+        def moments(f) -> list:
+            for w, a, b, _ in f.moments:
+                if (w, a, b) not in known:
+                    known[w, a, b] = _moment(s, weights[w], a, b, th)
+            return [known[w, a, b] for w, a, b, _ in f.moments]
+
         for name, f in _compiled_mp(kind).items():
-            moms = [_moment(s, weights[w], a, b, th) for w, a, b, _ in f.moments]
-            out[name] = f.func(*scal, *moms)
+            out[name] = f.func(*scal, *moments(f))
             magnitude = mags[name]
-            lost_out = max(lost_out, _digits_lost(out[name], magnitude.func(*scal, *[
-                _moment(s, weights[w], a, b, th) for w, a, b, _ in magnitude.moments])))
+            lost_out = max(lost_out, _digits_lost(out[name],
+                                                  magnitude.func(*scal, *moments(magnitude))))
         out["test_error"] = out["bias"] + out["variance"] + out["zeta"]
         lost_out = max(lost_out, _digits_lost(out["test_error"], abs(out["bias"])
                                               + abs(out["variance"]) + abs(out["zeta"])))

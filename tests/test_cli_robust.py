@@ -235,7 +235,10 @@ def _interrupt_after(delay: float, entry: Path) -> subprocess.CompletedProcess:
     not in the interpreter's own start-up, which no program can guard.
     """
     code = (
-        "import sys\n"
+        "import signal, sys\n"
+        # as a shell starts a foreground job: a suite run in the background (`pytest &`) starts
+        # with SIGINT ignored, which every child inherits and would keep
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         f"path = {str(entry)!r}\n"
         "code = compile(open(path, encoding='utf-8').read(), path, 'exec')\n"
         "sys.argv = [path, 'predict', '-']\n"
@@ -270,6 +273,36 @@ def test_ctrl_c_at_any_moment_exits_130_with_one_line():
         assert done.returncode == 130, (delay, done.returncode, done.stderr[-2000:])
         assert done.stderr == "modelcollapse: interrupted\n", (delay, done.stderr[-2000:])
         assert done.stdout == ""
+
+
+def test_ctrl_c_swallowed_by_a_library_import_still_exits_130():
+    """A Ctrl-C inside an import that a library guards with a bare ``except:`` (mpmath's
+    ``import gmpy2``) is swallowed there, and the run would go on to read a closed standard input
+    ("input: not valid JSON", exit 2).  Here the swallowing import is made certain: a finder sends
+    SIGINT to its own process while the command line is imported and ignores what it raises.
+    """
+    entry = _entry_path()
+    code = (
+        "import os, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "class Swallow:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'modelcollapse.verify.cli':\n"
+        "            try:\n"
+        "                os.kill(os.getpid(), signal.SIGINT)\n"
+        "                time.sleep(5)\n"
+        "            except:  # noqa: E722 -- the library's bare except\n"
+        "                pass\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Swallow())\n"
+        f"path = {str(entry)!r}\n"
+        "sys.argv = [path, 'predict', '-']\n"
+        "exec(compile(open(path, encoding='utf-8').read(), path, 'exec'),"
+        " {'__name__': '__main__', '__file__': path})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120, env=_env())
+    assert (done.returncode, done.stderr, done.stdout) == (130, "modelcollapse: interrupted\n", "")
 
 
 def test_ctrl_c_inside_a_command_in_process(capsys, monkeypatch):

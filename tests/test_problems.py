@@ -314,13 +314,27 @@ def test_unconverged_problems_are_reported_not_raised(monkeypatch):
 
 def test_non_finite_values_are_never_reported_as_converged():
     # Converged fixed points whose risk overflows in double precision: never "converged" with a
-    # NaN or an infinity.  (κ = λ ≈ 1e300: κ² in B overflows; eigenvalues near 1e308: the moments
-    # overflow.)
-    out = predict([dict(BASE, ridge=1e300), dict(BASE, spectrum=[1e308, 1.0, 2.0, 3.0]), BASE])
+    # NaN or an infinity.  (A teacher entry of 1e200: its square overflows in B; eigenvalues near
+    # 1e308: the moments overflow.)
+    huge_teacher = dict(BASE, w_real=[1e200, 0.0, 0.0, 0.0])
+    with np.errstate(over="ignore"):
+        out = predict([huge_teacher, dict(BASE, spectrum=[1e308, 1.0, 2.0, 3.0]), BASE])
     assert [r["converged"] for r in out] == [False, False, True]
     assert [r["status"] for r in out] == [-2, -2, 0]
     assert "non-finite" in out[0]["note"] and out[2]["note"] == ""
     assert all(math.isnan(r["test_error"]) for r in out[:2])
+
+
+def test_a_huge_ridge_is_answered_not_refused():
+    # κ = λ = 1e300 squares past the double range; the large-shift form of the risk never forms
+    # κ².  Reference (ridge_risk_mp at 20 digits): B = Σ s w² = 0.9375 exactly in the limit,
+    # V = 7.6e-601 (underflows to 0), ζ = 1.0e-300.
+    (out,) = predict([dict(BASE, ridge=1e300)])
+    assert out["converged"] and out["status"] == 0
+    assert out["bias"] == pytest.approx(0.9375, rel=1e-14)
+    assert out["test_error"] == pytest.approx(0.9375, rel=1e-14)
+    assert 0.0 <= out["variance"] < 1e-300
+    assert out["zeta"] == pytest.approx(1e-300, rel=1e-12, abs=0.0)
 
 
 def test_groups_are_chunked(monkeypatch):

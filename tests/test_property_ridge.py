@@ -49,7 +49,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelcollapse.numerics import Risk, ridge_risk
@@ -182,6 +182,8 @@ def test_overparameterized_ridgeless_and_ridge(problem, seed):
     check_problem(problem, seed, CI_DRAWS)
 
 
+#: Half the profile's examples (at least 4): each costs 4× the draws of the other properties.
+@settings(max_examples=max(4, settings().max_examples // 2))
 @given(
     ridge_problems(regime="underparameterized", ridgeless=False, spectrum="power_law", **CI),
     SEEDS,

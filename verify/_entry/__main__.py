@@ -55,6 +55,35 @@ def _swallowed(unraisable) -> None:
     sys.__unraisablehook__(unraisable)
 
 
+class _Noted:
+    """Python's own SIGINT handler that also remembers that it ran.
+
+    Some libraries import optional accelerators under a bare ``except:`` (mpmath tries
+    ``import gmpy2`` so), and a Ctrl-C that lands there is swallowed with the ImportError; the
+    run would go on and, e.g., read a closed standard input.  The flag lets :func:`main` see it.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+
+def _note_sigint() -> tuple[_Noted | None, object]:
+    """Install :class:`_Noted` where Python's default handler is in place (else nothing)."""
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            return None, previous
+        noted = _Noted()
+        signal.signal(signal.SIGINT, noted)
+        return noted, previous
+    except ValueError:  # not the main thread
+        return None, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``modelcollapse`` command line on ``argv`` (default ``sys.argv[1:]``).
 
@@ -62,14 +91,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     previous_hook = sys.unraisablehook
     sys.unraisablehook = _swallowed
+    noted, previous_handler = _note_sigint()
     try:
         from modelcollapse.verify.cli import main as cli_main
 
+        if noted is not None and noted.seen:  # a Ctrl-C swallowed inside an import
+            return _interrupted()
         return cli_main(argv)
     except KeyboardInterrupt:
         return _interrupted()
     finally:
         sys.unraisablehook = previous_hook
+        if noted is not None:
+            try:
+                signal.signal(signal.SIGINT, previous_handler)
+            except (ValueError, TypeError):
+                pass
 
 
 if __name__ == "__main__":
