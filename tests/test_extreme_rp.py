@@ -69,11 +69,27 @@ def test_extremes_match_the_reference(lam, n, m):
     assert int(res.status) == 0
     ref = _reference(n, m, lam, 50)
     ref_hi = _reference(n, m, lam, 80)
-    for key in ("theta", "variance", "zeta", "test_error"):
+    for key in ("theta", "bias", "variance", "zeta", "test_error"):
         # the reference is itself right: two precisions agree to 45 digits
         assert abs(ref[key] - ref_hi[key]) <= mpmath.mpf(10) ** -45 * abs(ref_hi[key])
         got = float(res.theta if key == "theta" else getattr(res, key))
         assert got == pytest.approx(float(ref[key]), rel=1e-10, abs=1e-300)
+
+
+@pytest.mark.parametrize("lam", [1e-150, 1e-210, 1e-300])
+def test_bias_at_n_equal_d_below_m_survives_theta_cubed_underflow(lam):
+    # n = d < m: θ ~ √λ and θ − g ~ θ, but the form θ³ M(1,2)/(t* d + θ² M(1,2)) underflowed in
+    # θ³ for λ ≲ 1e-206 (B 5.6e-10 off at 1e-210, half the true value at 1e-300, status 0); it
+    # is now θ² · θ M(1,2)/(t* d + θ² M(1,2))
+    s = np.array([2.0, 1.0, 0.6, 0.4])
+    kw = dict(p2=0.2, noise_real=0.5, noise_synth=0.3, gamma=[0.25] * 4, delta=[0.05] * 4)
+    res = rp_risk(s, n=4.0, m=8.0, ridge=lam,
+                  **{k: np.array(v) if isinstance(v, list) else v for k, v in kw.items()})
+    ref = rp_risk_mp(list(s), n=4.0, m=8.0, ridge=lam, dps=30, **kw)
+    assert int(res.status) == 0
+    for key in ("theta", "bias", "variance", "zeta", "test_error"):
+        got = float(res.theta if key == "theta" else getattr(res, key))
+        assert got == pytest.approx(float(ref[key]), rel=1e-12, abs=0.0), key
 
 
 @pytest.mark.parametrize("m", [1e200, 1e250, 1e300])

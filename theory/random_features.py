@@ -253,7 +253,10 @@ def reduces_to_theorem2() -> dict[str, sp.Expr]:
     {0}
     """
     lin = {mu1: 1, mu_star: 0}
-    rp_aux = {a.name: a.expr for a in rp.MODEL.auxiliaries("random", {})}
+    rp_aux: dict[str, sp.Expr] = {}
+    for a in rp.MODEL.auxiliaries("random", {}):  # each in terms of θ, not of earlier auxiliaries
+        rp_aux[a.name] = a.expr.subs(rp.theta_minus_g_scaled,
+                                     rp_aux.get("theta_minus_g_scaled", rp.theta_minus_g_scaled))
     ours = {a.name: a.expr for a in _declared_auxiliaries("random", {})}
     out = {
         "theta_equation": sp.simplify(THETA_EQUATION.subs(lin) - rp.THETA_EQUATION),

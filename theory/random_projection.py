@@ -526,6 +526,8 @@ from .model import Auxiliary, FixedPoint, ModelSpec, Parameter  # noqa: E402
 
 #: ``θ − g``, evaluated without cancellation (it is ≪ θ when ``m ≫ n`` and λ is small).
 theta_minus_g = sp.Symbol("theta_minus_g", nonnegative=True)
+#: ``(θ − g)/θ²``, the form of θ − g that neither cancels nor underflows (θ³ does at θ ≲ 1e-103).
+theta_minus_g_scaled = sp.Symbol("theta_minus_g_scaled", nonnegative=True)
 
 #: The form option of the model: the corrected nested form (verified), Definition 2 with the errata
 #: applied (the same values), or Definition 2 as printed in arXiv v2 (rejected by Monte Carlo).
@@ -547,9 +549,13 @@ def _declared_auxiliaries(teacher: Teacher, options) -> tuple[Auxiliary, ...]:
     return (
         Auxiliary("g", g, sp.Piecewise((G_STABLE, t_star > 0), (0, True)),
                   "g = t* κ2'(t*) (0 where t* = 0)", report=False),
+        Auxiliary("theta_minus_g_scaled", theta_minus_g_scaled,
+                  sp.Piecewise((sp.factor((theta - G_STABLE) / theta**2), t_star > 0), (0, True)),
+                  "(θ − g)/θ² = θ M(1,2)/(t* d + θ² M(1,2)): θ³ underflows where θ ≲ 1e-103 "
+                  "(n = d < m, λ ≲ 1e-206) while θ − g does not", report=False),
         Auxiliary("theta_minus_g", theta_minus_g,
-                  sp.Piecewise((sp.factor(theta - G_STABLE), t_star > 0), (theta, True)),
-                  "θ − g = θ³ M(1,2)/(t* d + θ² M(1,2)), without cancellation", report=False),
+                  sp.Piecewise((theta**2 * theta_minus_g_scaled, t_star > 0), (theta, True)),
+                  "θ − g = θ² · θ M(1,2)/(t* d + θ² M(1,2)), without cancellation", report=False),
         Auxiliary("u", u, big_d / u_den, "1 + u = 1/(1 − D/n), Lemma 1's u"),
         Auxiliary("omega_prime", omega_prime,
                   OMEGA_PRIME_NESTED.subs(g, theta - theta_minus_g),
@@ -602,4 +608,4 @@ MODEL = ModelSpec(
     threshold_risk=_threshold_risk,
 )
 
-__all__ += ["theta_minus_g", "FORM", "MODEL"]
+__all__ += ["theta_minus_g", "theta_minus_g_scaled", "FORM", "MODEL"]
