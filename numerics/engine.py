@@ -400,7 +400,10 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
     shape = _broadcast({"spectrum": spec_shape, **{k: v.shape for k, v in values.items()}})
     size = int(np.prod(shape))
     symbol = {p.name: p.symbol.name for p in spec.grid_parameters}
-    scalars: dict[str, Any] = {symbol[k]: v for k, v in values.items()}
+    # every value at least 1-D: NumPy evaluates 0-d operands with its scalar math (the C
+    # library's pow, exp) and arrays with its SIMD loops, which may round differently — a point
+    # evaluated alone must give the bits it gives inside a grid (seen with NumPy 1.26)
+    scalars: dict[str, Any] = {symbol[k]: np.atleast_1d(v) for k, v in values.items()}
     scalars["d"] = float(d)
     with np.errstate(all="ignore"):
         for name, c in comp.derived:
@@ -423,7 +426,7 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
     if on_failure == "raise" and (status_s < 0).any():
         _raise_unconverged(spec.name, np.broadcast_to(status_s, shape),
                            np.broadcast_to(sol.residual.reshape(solve_shape), shape))
-    solved = {k: v.reshape(solve_shape) for k, v in sol.values.items()}
+    solved = {k: v.reshape(solve_shape or (1,)) for k, v in sol.values.items()}
     scalars.update(solved)
 
     # --- evaluate the auxiliaries and the risk
@@ -439,7 +442,7 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
     # placeholder shift — an analytic spectrum rejects a NaN or divergent one — and are
     # overwritten below
     unsolved = np.broadcast_to((status_s != 0) & (status_s != 1), eval_shape).reshape(-1)
-    moments = _MomentCache(batch, comp.all_expressions(), esize, eval_shape,
+    moments = _MomentCache(batch, comp.all_expressions(), esize, eval_shape or (1,),
                            unsolved if unsolved.any() else None)
     aux_values: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -458,9 +461,13 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
         total = sum(out.values())
     total = _full(total, shape)
     for k, v in comps.items():
-        if v is None:  # the remainder
+        if v is None:  # the remainder, E minus the others: below its rounding error it is 0
             with np.errstate(invalid="ignore"):
-                out[k] = _full(total - sum(out[j] for j in out), shape)
+                rem = _full(total - sum(out[j] for j in out), shape)
+                noise = 8 * np.finfo(float).eps * (np.abs(total)
+                                                   + sum(np.abs(out[j]) for j in out))
+            rem[np.abs(rem) <= noise] = 0.0
+            out[k] = rem
     aux_full = {k: _full(v, shape) for k, v in aux_values.items()}
     status = _full(status_s, shape).astype(np.int8)
 
@@ -540,6 +547,9 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
 
 
 def _full(a: Any, shape: tuple[int, ...]) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim > len(shape):  # a point evaluated as a 1-element array (see ``_run``)
+        a = a.reshape(a.shape[a.ndim - len(shape):])
     return np.array(np.broadcast_to(a, shape), dtype=float)
 
 

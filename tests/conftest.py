@@ -14,6 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
@@ -33,6 +34,36 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+_APPROX = pytest.approx
+
+
+def _strict_approx(expected, rel=None, abs=None, nan_ok=False):  # noqa: A002 (pytest's names)
+    """``pytest.approx`` that refuses a relative check its default ``abs=1e-12`` would swallow.
+
+    Without ``abs=``, pytest accepts ``|actual − expected| ≤ max(rel·|expected|, 1e-12)``: a check
+    of a value of size 1e-150 passes whatever the value is.  Where the default absolute tolerance
+    exceeds ``rel·|expected|`` by more than 10× for a nonzero expected value, the test must say
+    which tolerance it means (``abs=0.0`` for a purely relative check).
+    """
+    if abs is None:
+        values = expected.values() if isinstance(expected, dict) else expected
+        try:
+            mags = np.abs(np.asarray(list(values) if isinstance(values, type({}.values()))
+                                     else values, dtype=float)).ravel()
+        except (TypeError, ValueError):
+            mags = np.empty(0)
+        mags = mags[np.isfinite(mags) & (mags > 0)]
+        r = 1e-6 if rel is None else rel
+        if mags.size and r * mags.min() < 1e-13:
+            raise AssertionError(
+                f"pytest.approx(expected of size {mags.min():.3g}, rel={r:g}) without abs=: the "
+                "default abs=1e-12 dominates; state abs= (abs=0.0 for a relative check)")
+    return _APPROX(expected, rel=rel, abs=abs, nan_ok=nan_ok)
+
+
+pytest.approx = _strict_approx
 
 
 def pytest_addoption(parser):

@@ -152,6 +152,22 @@ def test_weighted_ridge_tiny_ridge_is_theorem_1(n, lam):
         assert _close(float(getattr(res, key)), ref[key], 1e-10), key
 
 
+@pytest.mark.parametrize("lam", [1e-22, 1e-26, 1e-30, 1e-50, 1e-100, 1e-200])
+def test_weighted_ridge_at_n_equal_d_is_the_isotropic_closed_form(lam):
+    """The reported case: Σ = I₁₀₀, n = d, α = p2 = 0.2 (plain ridge).  λ = 1e-30 gave +157 %
+    with status 0; then λ in 1e-40 … 1e-100 failed (status −1): the derived slope of δξ(δ),
+    ``δξ + δ²ξ'``, is a difference of ones when a δ ≫ 1, so Newton stepped on rounding noise.
+    The declared slope (non-negative terms) converges in a few steps."""
+    kw = dict(n=D, p2=0.2, ridge=lam, noise_real=1.0, noise_synth=1.0,
+              gamma=np.full(D, 1.0 / D), delta=np.full(D, 0.5 / D))
+    res = weighted_ridge_risk(np.ones(D), alpha=0.2, **kw)
+    ref = _isotropic_reference(lam, 0.2, 1.0, 0.5, 1.0)
+    assert int(res.status) == 0, res.notes()
+    assert _close(float(res.kappa), ref["kappa"], 1e-10)
+    for key in COMPONENTS:
+        assert _close(float(getattr(res, key)), ref[key], 1e-10), key
+
+
 def test_weighted_ridge_at_the_threshold_is_flagged_where_float64_fails():
     """n = d with λ ≤ 1e-300: δ ≈ κ/λ > 1e148 and δ² overflows in the δ-equations; no number."""
     res = weighted_ridge_risk(S, n=100, p2=0.2, alpha=0.6, ridge=1e-300, on_failure="nan",

@@ -99,7 +99,8 @@ def test_huge_width_is_ridge_on_all_features(m):
     ridge = ridge_risk(S, n=80.0, ridge=0.0, **KW)
     assert int(res.status) == 0
     for key in ("variance", "zeta", "test_error"):
-        assert float(getattr(res, key)) == pytest.approx(float(getattr(ridge, key)), rel=1e-12)
+        assert float(getattr(res, key)) == pytest.approx(float(getattr(ridge, key)), rel=1e-12,
+                                                         abs=0.0)
 
 
 def test_isotropic_m_equals_n_below_d_is_the_closed_form():
@@ -110,4 +111,4 @@ def test_isotropic_m_equals_n_below_d_is_the_closed_form():
     res = rp_risk(np.ones(d), n=m, m=m, ridge=lam, p2=0.0, noise_real=1.0,
                   gamma=np.full(d, 1 / d), delta=np.zeros(d))
     assert int(res.status) == 0
-    assert float(res.theta) == pytest.approx(float(want), rel=1e-13)
+    assert float(res.theta) == pytest.approx(float(want), rel=1e-13, abs=0.0)

@@ -39,3 +39,14 @@ def test_no_upward_imports(layer):
             for name in names:
                 for bad in FORBIDDEN[layer]:
                     assert not name.startswith(f"modelcollapse.{bad}"), f"{path}: imports {name}"
+
+
+def test_a_relative_approx_swallowed_by_the_default_abs_is_refused():
+    # the suite's pytest.approx (tests/conftest.py) refuses rel-only checks of tiny values
+    with pytest.raises(AssertionError, match="default abs=1e-12 dominates"):
+        pytest.approx(1.39e-150, rel=1e-10)
+    with pytest.raises(AssertionError, match="abs="):
+        pytest.approx([0.5, 1e-20])
+    assert 6.93e-151 != pytest.approx(1.39e-150, rel=1e-10, abs=0.0)
+    assert 0.5 + 1e-13 == pytest.approx(0.5, rel=1e-12)
+    assert 1e-13 == pytest.approx(0.0)  # zero expected: an absolute check by nature

@@ -266,7 +266,7 @@ def test_tail_plateau_is_the_limit_of_the_numerics(rho, weights):
                             n=1e12, ridge=1e-9)
     assert float(res.test_error) == pytest.approx(want, rel=1e-6)
     if rho == 1.0 and weights == (1.0, 1.0):  # Theorem 1's strong-collapse floor p2² c²
-        assert want == pytest.approx(p2**2 * (c2_head + c2_tail), rel=1e-14)
+        assert want == pytest.approx(p2**2 * (c2_head + c2_tail), rel=1e-14, abs=0.0)
 
 
 def test_synthetic_only_plateau_when_the_tail_is_lost():

@@ -45,7 +45,7 @@ def test_kappa_per_point_spectra_match_individual_solves():
     batch = solve_kappa(spectra, lam, 30.0)
     for i in range(5):
         one = solve_kappa(spectra[i], lam[i], 30.0)
-        assert batch.kappa[i] == pytest.approx(float(one.kappa), rel=1e-13)
+        assert batch.kappa[i] == pytest.approx(float(one.kappa), rel=1e-13, abs=0.0)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -95,14 +95,15 @@ def test_corollary1_and_4_numbers():
     e = float(ridge_risk(np.ones(d), n=500, p2=p2, ridge=0.0, **kw).test_error)
     phi = 0.4
     cor1 = sig * phi / (1 - phi) + (p2**2 + 0.7 * p2 * phi / (1 - phi)) * 0.3
-    assert e == pytest.approx(cor1, rel=1e-13)
+    assert e == pytest.approx(cor1, rel=1e-13, abs=0.0)
     # φ = 2.5: Corollary 4 (B, V as printed; ζ as derived, see test_theory_ridge)
     res = ridge_risk(np.ones(d), n=80, p2=p2, ridge=0.0, **kw)
     phi = 2.5
     assert float(res.kappa) == pytest.approx(phi - 1, rel=1e-13)
     assert float(res.bias) == pytest.approx(2.0 * (1 - 1 / phi), rel=1e-13)
-    assert float(res.variance) == pytest.approx(sig / (phi - 1), rel=1e-13)
-    assert float(res.zeta) == pytest.approx(p2 * 0.3 * (phi - p2) / (phi * (phi - 1)), rel=1e-13)
+    assert float(res.variance) == pytest.approx(sig / (phi - 1), rel=1e-13, abs=0.0)
+    assert float(res.zeta) == pytest.approx(p2 * 0.3 * (phi - p2) / (phi * (phi - 1)), rel=1e-13,
+                                            abs=0.0)
 
 
 def test_threshold_gives_inf_and_note_and_limit_from_the_side():
@@ -121,7 +122,7 @@ def test_threshold_degenerate_noiseless_p2_one_is_finite():
     kw = dict(gamma=np.full(d, 1 / d), delta=np.full(d, 0.5 / d))
     at = ridge_risk(np.ones(d), n=50, p2=1.0, ridge=0.0, **kw)
     near = ridge_risk(np.ones(d), n=50, p2=1.0, ridge=1e-12, **kw)
-    assert float(at.test_error) == pytest.approx(0.5, rel=1e-14)
+    assert float(at.test_error) == pytest.approx(0.5, rel=1e-14, abs=0.0)
     assert float(near.test_error) == pytest.approx(0.5, rel=1e-5)
 
 

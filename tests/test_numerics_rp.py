@@ -41,9 +41,10 @@ def test_ridgeless_is_the_limit(m):
 def test_ridgeless_least_squares_variance():
     # m < n < d: V = σ² ψ/(1 − ψ) exactly (least squares on m features); d < n < m: σ² φ/(1 − φ)
     res = rp_risk(SPEC, m=[50, 100], ridge=0.0, **{**KW, "p2": 0.0})
-    assert res.variance.tolist() == pytest.approx([0.01 * 50 / 150, 0.01 * 100 / 100], rel=1e-12)
+    assert res.variance.tolist() == pytest.approx([0.01 * 50 / 150, 0.01 * 100 / 100], rel=1e-12,
+                                                  abs=0.0)
     res = rp_risk(SPEC, m=[400, 300], ridge=0.0, **{**KW, "n": 500, "p2": 0.0})
-    assert res.variance.tolist() == pytest.approx([0.01 * 300 / 200] * 2, rel=1e-12)
+    assert res.variance.tolist() == pytest.approx([0.01 * 300 / 200] * 2, rel=1e-12, abs=0.0)
     assert res.bias.tolist() == [0.0, 0.0]
 
 
@@ -74,7 +75,7 @@ def test_broadcasting_and_per_point_spectra():
     res = rp_risk(spectra[:, None, :], m=[50, 400], ridge=0.01, **KW)
     assert res.test_error.shape == (2, 2)
     one = rp_risk(np.full(D, 1 / D), m=400, ridge=0.01, **KW)
-    assert float(res.test_error[1, 1]) == pytest.approx(float(one.test_error), rel=1e-12)
+    assert float(res.test_error[1, 1]) == pytest.approx(float(one.test_error), rel=1e-12, abs=0.0)
 
 
 def test_printed_form_is_bigger_variance():

@@ -103,7 +103,8 @@ def test_bias_constant_is_finite_at_r_one_half():
     assert cb.subs(pl.r_source, sp.Rational(1, 2)) == 1 / pl.beta
     for rv in (0.2, 0.5, 0.8):  # Γ(2r)Γ(2−2r)/β, continuous through r = 1/2
         want = math.gamma(2 * rv) * math.gamma(2 - 2 * rv) / 1.5
-        assert float(cb.subs({pl.beta: 1.5, pl.r_source: rv})) == pytest.approx(want, rel=1e-14)
+        assert float(cb.subs({pl.beta: 1.5, pl.r_source: rv})) == pytest.approx(want, rel=1e-14,
+                                                                                 abs=0.0)
     # and the sum itself: κ² tr ΓΣ(Σ+κ)^-2 / κ → 1/β at r = 1/2 (s_jΓ_jj = j^{-(1+β)})
     spec = PowerLawSpectrum(1.5, gamma=pl.source_diagonal(1.5, 0.5))
     kap = np.array([1e-4, 1e-6, 1e-8])
@@ -154,12 +155,12 @@ def test_optimal_ridge_and_rate_against_theorem1():
     for nn in (1e6, 1e8, 1e10):
         lam, kap, decay = prob.tuned(nn, l_opt(nn))
         tol = 3 * prob.next_order(kap, nn, decay) + 1e-3  # + the 1e-3 grid in ln λ
-        assert lam == pytest.approx(l_opt(nn), rel=tol)  # measured 5.0e-3, 1.0e-3, 0
-        assert kap == pytest.approx(k_opt(nn), rel=tol)
+        assert lam == pytest.approx(l_opt(nn), rel=tol, abs=0.0)  # measured 5.0e-3, 1.0e-3, 0
+        assert kap == pytest.approx(k_opt(nn), rel=tol, abs=0.0)
         assert decay == pytest.approx(d_opt(nn), rel=tol)  # measured 2.5e-3, 2.5e-4, 2.4e-5
         decays[nn] = decay
     rate = prob.value(opt["exponent"])
-    assert rate == pytest.approx(2 * 0.25 * 2 / (2 * 0.25 * 2 + 1), rel=1e-15)
+    assert rate == pytest.approx(2 * 0.25 * 2 / (2 * 0.25 * 2 + 1), rel=1e-15, abs=0.0)
     assert -np.log10(decays[1e10] / decays[1e8]) / 2 == pytest.approx(rate, abs=1e-3)
 
 
@@ -181,7 +182,7 @@ def test_schedule_rate_and_onset(ell_value, limited_by):
     prob = SMALL_FLOOR
     sched = pl.schedule_rate_mixed()
     rate = prob.value(sched["exponent"].subs(pl.ell, ell_value))
-    assert rate == pytest.approx(min(2 * 0.25 * ell_value, 1 - ell_value / 2.0), rel=1e-15)
+    assert rate == pytest.approx(min(2 * 0.25 * ell_value, 1 - ell_value / 2.0), rel=1e-15, abs=0.0)
     assert prob.value(sched["ell_opt"]) == pytest.approx(1.0)
 
     def decay(nn):
@@ -204,7 +205,7 @@ def test_source_diagonal():
         spec = PowerLawSpectrum(1.5, dimension=dim,
                                 delta=pl.source_diagonal(1.5, 0.3, total=0.8, dimension=dim))
         assert spec.moments([0.0], [("Delta", 1, 0)])[("Delta", 1, 0)][0] == pytest.approx(
-            0.8, rel=1e-13)
+            0.8, rel=1e-13, abs=0.0)
     assert pl.source_diagonal(2.0, 0.5) == (1.0, 1.0)
     for args, match in (((1.0, 0.3), "beta"), ((2.0, 0.0), "r"), ((2.0, -1.0), "r"),
                         ((2.0, 0.3, -1.0), "total"), ((2.0, 0.3, 1.0, 0), "dimension")):

@@ -331,8 +331,8 @@ def test_a_huge_ridge_is_answered_not_refused():
     # V = 7.6e-601 (underflows to 0), ζ = 1.0e-300.
     (out,) = predict([dict(BASE, ridge=1e300)])
     assert out["converged"] and out["status"] == 0
-    assert out["bias"] == pytest.approx(0.9375, rel=1e-14)
-    assert out["test_error"] == pytest.approx(0.9375, rel=1e-14)
+    assert out["bias"] == pytest.approx(0.9375, rel=1e-14, abs=0.0)
+    assert out["test_error"] == pytest.approx(0.9375, rel=1e-14, abs=0.0)
     assert 0.0 <= out["variance"] < 1e-300
     assert out["zeta"] == pytest.approx(1e-300, rel=1e-12, abs=0.0)
 
@@ -380,7 +380,7 @@ def test_rp_prediction_equals_rp_risk():
         assert r["model"] == "random_projection" and "kappa" not in r
         for key in ("test_error", "bias", "variance", "zeta", "theta", "e", "tau", "u",
                     "omega_prime"):
-            assert r[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12), key
+            assert r[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12, abs=0.0), key
         assert r["converged"] and r["status"] == 0
 
 

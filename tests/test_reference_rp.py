@@ -168,7 +168,7 @@ def test_ridgeless_isotropic_variance_closed_forms(d, n, m, closed):
     with mpmath.workdps(50):
         assert abs(ref["variance"] - mpmath.mpf(closed[0]) / closed[1]) < mpmath.mpf(10) ** -45
     got = float(rp_risk(np.ones(d), **kw).variance)
-    assert got == pytest.approx(closed[0] / closed[1], rel=1e-13)
+    assert got == pytest.approx(closed[0] / closed[1], rel=1e-13, abs=0.0)
 
 
 @pytest.mark.parametrize("fixed", [False, True])

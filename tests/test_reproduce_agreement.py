@@ -41,9 +41,9 @@ def test_intercept_is_the_two_point_extrapolation():
                      quantities=["test_error"])
     assert row.sizes == (100, 50) and row.method == "extrapolated"
     assert row.mc_at == pytest.approx((0.35, 0.4), abs=1e-12)
-    assert row.se_at == pytest.approx((0.01, 0.02), rel=1e-12)
+    assert row.se_at == pytest.approx((0.01, 0.02), rel=1e-12, abs=0.0)
     assert row.intercept == pytest.approx(2 * 0.35 - 0.4, abs=1e-12)
-    assert row.intercept_se == pytest.approx(math.sqrt(4 * 0.01**2 + 0.02**2), rel=1e-12)
+    assert row.intercept_se == pytest.approx(math.sqrt(4 * 0.01**2 + 0.02**2), rel=1e-12, abs=0.0)
     assert not row.agree  # 0.3 ± 0.028: z ≈ 10
 
 
@@ -70,7 +70,7 @@ def test_exact_finite_size_value_replaces_the_second_size():
                      quantities=["test_error"])
     assert row.method == "exact" and row.sizes == (50,)
     assert row.intercept == pytest.approx(1.0204 - 50 / 49, abs=1e-12)
-    assert row.intercept_se == pytest.approx(0.001, rel=1e-12) and row.agree
+    assert row.intercept_se == pytest.approx(0.001, rel=1e-12, abs=0.0) and row.agree
     # against the limit 1.0 instead, the 2 % finite-size bias would be 20 se
     assert abs(row.mc - row.theory) > 20 * row.se
 
@@ -89,7 +89,7 @@ def test_exact_zeros_use_only_the_absolute_floor():
     rows = compare(figure="f", series="s", x_name="n", x=[1.0],
                    runs=[_bias_and_error(d, 1e-30, 1e-31) for d in (100, 50)],
                    quantities=["bias", "test_error"])
-    assert rows[0].atol == pytest.approx(1e-12)
+    assert rows[0].atol == pytest.approx(1e-12, abs=0.0)
     assert rows[0].exact_zero and rows[0].agree
     # 1e-9 is not a rounding error of a zero: no floor covers it
     rows = compare(figure="f", series="s", x_name="n", x=[1.0],
@@ -174,7 +174,7 @@ def test_new_rule_rejects_a_2_percent_error_that_the_old_rule_accepted():
     # closed form (docs/mathematics.md §1.5): E = σ²φ/(1−φ) + p2²c² + p1p2c²φ/(1−φ), φ = 1/20
     phi, p2, c2 = 0.05, 0.5, 0.1
     closed = phi / (1 - phi) + p2**2 * c2 + (1 - p2) * p2 * c2 * phi / (1 - phi)
-    assert runs[0].theory["test_error"][0] == pytest.approx(closed, rel=1e-12)
+    assert runs[0].theory["test_error"][0] == pytest.approx(closed, rel=1e-12, abs=0.0)
     (exact,) = compare(figure="f", series="s", x_name="n", x=[2000], runs=runs,
                        quantities=["test_error"])
     assert exact.agree and exact.intercept_se < 0.003 * closed  # precise: se(a) < 0.3 %

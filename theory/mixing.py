@@ -72,6 +72,7 @@ __all__ = [
     "D2",
     "FIXED_POINT",
     "FIXED_POINT_NEAR_THRESHOLD",
+    "SLOPE_STABLE",
     "INFLATION_STABLE",
     "row_weights",
     "mean_fit_errors",
@@ -116,6 +117,19 @@ FIXED_POINT: sp.Expr = delta_loo * XI - df1(kappa) / n
 FIXED_POINT_NEAR_THRESHOLD: sp.Expr = sp.Add(
     (n - d) / n, -p1 / (1 + a1 * delta_loo), -p2 / (1 + a2 * delta_loo),
     kappa * SpectralMoment(IDENTITY, 0, 1, kappa) / n,
+)
+
+#: ``δ ∂h/∂δ`` of the fixed point as non-negative terms:
+#: ``∂(δξ)/∂log δ = Σ_g p_g a_g δ/(1 + a_g δ)²`` and, with κ = λ/ξ,
+#: ``−∂df1(κ)/∂log δ = κ tr Σ(Σ+κ)^{-2} Σ_g p_g a_g² δ/(1 + a_g δ)² / ξ``.  The derivative of
+#: ``δξ`` taken term by term, ``δξ + δ²ξ'``, is a difference of ones when a δ ≫ 1 (n ≈ d,
+#: λ → 0): there it is rounding noise, and Newton's step with it.
+SLOPE_STABLE: sp.Expr = (
+    p1 * a1 * delta_loo / (1 + a1 * delta_loo) ** 2
+    + p2 * a2 * delta_loo / (1 + a2 * delta_loo) ** 2
+    + kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / (n * XI)
+    * (p1 * a1**2 * delta_loo / (1 + a1 * delta_loo) ** 2
+       + p2 * a2**2 * delta_loo / (1 + a2 * delta_loo) ** 2)
 )
 
 
@@ -344,7 +358,8 @@ MODEL = ModelSpec(
     fixed_points=(FixedPoint(delta_loo, FIXED_POINT.subs(kappa, lam / XI),
                              ("n", "p2", "alpha", "ridge"),
                              "δ, the leave-one-out factor: δ ξ(δ) = df1(λ/ξ(δ))/n",
-                             forms=(FIXED_POINT_NEAR_THRESHOLD.subs(kappa, lam / XI),)),),
+                             forms=(FIXED_POINT_NEAR_THRESHOLD.subs(kappa, lam / XI),),
+                             slope_form=SLOPE_STABLE.subs(kappa, lam / XI)),),
     risk=_declared_risk,
     auxiliaries=lambda teacher, options: (
         Auxiliary("kappa", kappa, lam / XI, "κ = λ/ξ(δ), the effective regularisation"),

@@ -148,6 +148,11 @@ class FixedPoint:
         where ``1 − df1(κ)/n`` loses every digit and ``(n − d)/n + κ tr(Σ+κ)^{-1}/n`` none.
         Solvers evaluate, per point, the form whose terms are smallest in magnitude, and judge
         the residual relative to that magnitude.
+    slope_form : sympy.Expr, optional
+        ``x ∂h/∂x`` declared as a sum of non-negative terms, for residuals whose derived slope
+        cancels (weighted mixing: ``δξ + δ²ξ'`` is a difference of ones when ``a δ ≫ 1``, so the
+        derived slope is rounding noise near the interpolation threshold).  Equal to
+        :meth:`derived_slope` identically (checked symbolically by the tests); solvers use it.
     """
 
     unknown: sp.Symbol
@@ -156,6 +161,7 @@ class FixedPoint:
     doc: str
     also: tuple[sp.Symbol, ...] = ()
     forms: tuple[sp.Expr, ...] = ()
+    slope_form: sp.Expr | None = None
 
     def terms(self) -> tuple[tuple[sp.Expr, ...], ...]:
         """The top-level terms of the residual and of each of its rewrites (not expanded
@@ -164,7 +170,12 @@ class FixedPoint:
                 *(sp.Add.make_args(f) for f in self.forms))
 
     def slope(self) -> sp.Expr:
-        """``x ∂h/∂x`` (the derivative in ``log x`` that the safeguarded Newton iteration uses)."""
+        """``x ∂h/∂x`` (the derivative in ``log x`` that the safeguarded Newton iteration uses):
+        the declared :attr:`slope_form` where there is one, else :meth:`derived_slope`."""
+        return self.derived_slope() if self.slope_form is None else self.slope_form
+
+    def derived_slope(self) -> sp.Expr:
+        """``x ∂h/∂x`` by :func:`sympy.diff` of the residual."""
         return sp.expand(self.unknown * sp.diff(self.residual, self.unknown))
 
 
