@@ -227,8 +227,17 @@ def _broadcast(shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:
         raise ValueError(f"{', '.join(shapes)}: shapes do not broadcast ({desc})") from None
 
 
+def _fit(a: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` without the leading axes of length 1 beyond ``shape``'s rank (a scalar evaluated as
+    a 1-element array, see ``_run``), broadcast to ``shape``."""
+    a = np.asarray(a)
+    if a.ndim > len(shape):
+        a = a.reshape(a.shape[a.ndim - len(shape):])
+    return np.broadcast_to(a, shape)
+
+
 def _flat(a: Any, shape: tuple[int, ...]) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+    return np.ascontiguousarray(_fit(a, shape)).reshape(-1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,6 +424,7 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
     deps.update({name: scalars[name] for name, _ in comp.derived})
     solve_shape = _broadcast({"spectrum": _lead(s), **{k: np.shape(v) for k, v in
                                                         deps.items()}})
+    solve_shape = solve_shape[max(0, len(solve_shape) - len(shape)):]  # no 1-element axis
     ssize = int(np.prod(solve_shape))
     flat = {k: _flat(v, solve_shape) for k, v in deps.items()}
     if not _lead(s):
@@ -547,10 +557,7 @@ def _run(nm: NumericModel, s: Any, kind: str, weights: dict[str, np.ndarray],
 
 
 def _full(a: Any, shape: tuple[int, ...]) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim > len(shape):  # a point evaluated as a 1-element array (see ``_run``)
-        a = a.reshape(a.shape[a.ndim - len(shape):])
-    return np.array(np.broadcast_to(a, shape), dtype=float)
+    return np.array(_fit(a, shape), dtype=float)
 
 
 class _MomentCache:
