@@ -56,10 +56,10 @@ _COLORS = {1.0: "black", 0.3: "tab:blue", 0.1: "tab:orange", 0.0: "tab:red"}
 
 def _sizes(mode: str) -> dict:
     if mode == "tiny":
-        return dict(d=40, ratios=(2.0, 16.0), mc_rhos=(1.0, 0.0), n_points=40)
+        return dict(d=40, ratios=(2.0, 16.0), mc_rhos=(1.0, 0.0), n_points=80)
     if mode == "quick":
-        return dict(d=200, ratios=(0.5, 2.0, 8.0, 32.0), mc_rhos=RHOS, n_points=80)
-    return dict(d=400, ratios=(0.5, 2.0, 8.0, 32.0, 128.0), mc_rhos=RHOS, n_points=120)
+        return dict(d=200, ratios=(0.5, 2.0, 8.0, 32.0), mc_rhos=RHOS, n_points=600)
+    return dict(d=400, ratios=(0.5, 2.0, 8.0, 32.0, 128.0), mc_rhos=RHOS, n_points=800)
 
 
 def problem(d: int, rho: float) -> dict:
