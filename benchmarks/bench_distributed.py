@@ -118,8 +118,8 @@ def run_distributed(d: int = 300, runs: int = 8, reps: int = 2) -> tuple[list[Ro
     finally:
         for c in clients.values():
             c.close()
-        for c in clusters:
-            c.close()
+        for c in reversed(clusters):  # last in, first out: each cluster silences the logs
+            c.close()                 # until it closes, and restores the level it found
     note = (f"{runs} runs × 20 draws (ridge and random projections, d = {d}); cluster start-up "
             f"{startup[1]:.1f} s (1 worker), {startup[2]:.1f} s (2 workers), excluded; results "
             f"{'bit-identical' if same else 'DIFFERENT'} across the three routes")
