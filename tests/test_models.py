@@ -271,3 +271,25 @@ def test_frame_and_predict_agree_with_the_engine(model):
     for key in (*KEYS, *single.auxiliary):
         assert out[key] == float(np.asarray(getattr(single, key))[0]), key
     assert out["status"] == int(np.asarray(single.status)[0])
+
+
+_BATCHES = {model: _problems(model, 7, 12, seed=23) for model in NAMES}
+
+
+@pytest.mark.parametrize("model", NAMES)
+@given(data=st.data())
+def test_any_shuffle_and_split_of_a_batch_gives_the_same_bits(model, data):
+    # a property: whatever order and whatever cut into calls, each problem's numbers are the
+    # bits it gets in the whole batch (per teacher kind: one call takes one kind)
+    problems = _BATCHES[model]
+    for kind in sorted({("gamma" in p) for p in problems}):
+        group = [p for p in problems if ("gamma" in p) == kind]
+        whole = evaluate(model, on_failure="nan", **_stack(group))
+        order = data.draw(st.permutations(range(len(group))), label="order")
+        size = data.draw(st.integers(1, len(group)), label="call size")
+        for lo in range(0, len(group), size):
+            idx = list(order[lo:lo + size])
+            part = evaluate(model, on_failure="nan", **_stack([group[i] for i in idx]))
+            for key in (*KEYS, *whole.auxiliary, "status"):
+                a = np.asarray(getattr(whole, key))[idx]
+                assert np.array_equal(a, np.asarray(getattr(part, key)), equal_nan=True), key
