@@ -141,7 +141,7 @@ def test_isotropic_threshold_risk_closed_form(lam):
 
 
 @pytest.mark.parametrize(("n", "lam"), [(200, 1e-310), (200, 5e-324), (100, 1e-150),
-                                         (100, 1e-200)])
+                                         (100, 1e-200), (100, 1e-220), (100, 1e-300)])
 def test_weighted_ridge_tiny_ridge_is_theorem_1(n, lam):
     """α = p2 (per-row weights 1) is plain ridge: the 50-digit Theorem 1 is the reference."""
     kw = dict(n=n, p2=0.2, ridge=lam, **NOISE)
@@ -152,7 +152,7 @@ def test_weighted_ridge_tiny_ridge_is_theorem_1(n, lam):
         assert _close(float(getattr(res, key)), ref[key], 1e-10), key
 
 
-@pytest.mark.parametrize("lam", [1e-22, 1e-26, 1e-30, 1e-50, 1e-100, 1e-200])
+@pytest.mark.parametrize("lam", [1e-22, 1e-26, 1e-30, 1e-50, 1e-100, 1e-200, 1e-250, 1e-305])
 def test_weighted_ridge_at_n_equal_d_is_the_isotropic_closed_form(lam):
     """The reported case: Σ = I₁₀₀, n = d, α = p2 = 0.2 (plain ridge).  λ = 1e-30 gave +157 %
     with status 0; then λ in 1e-40 … 1e-100 failed (status −1): the derived slope of δξ(δ),
@@ -168,11 +168,20 @@ def test_weighted_ridge_at_n_equal_d_is_the_isotropic_closed_form(lam):
         assert _close(float(getattr(res, key)), ref[key], 1e-10), key
 
 
-def test_weighted_ridge_at_the_threshold_is_flagged_where_float64_fails():
-    """n = d with λ ≤ 1e-300: δ ≈ κ/λ > 1e148 and δ² overflows in the δ-equations; no number."""
-    res = weighted_ridge_risk(S, n=100, p2=0.2, alpha=0.6, ridge=1e-300, on_failure="nan",
-                              **NOISE, **RANDOM)
-    assert int(res.status) < 0 and np.isnan(float(res.test_error)) and str(res.notes())
+def test_weighted_ridge_at_the_threshold_scales_as_the_square_root_of_the_ridge():
+    """n = d, α ≠ p2, λ → 0: κ ∝ √λ, so E, V, ζ ∝ 1/√λ and B ∝ √λ up to O(√λ) corrections
+    (< 1e-99 here).  λ ≤ 1e-220 reported B twice its value with status 0 (η κ underflowed in
+    1 − ηD2) and, before that, failed (status −1/−2); the scaled values now agree across 100
+    decades of λ."""
+    scaled = []
+    for lam in (1e-200, 1e-250, 1e-300, 1e-305):
+        res = weighted_ridge_risk(S, n=100, p2=0.2, alpha=0.6, ridge=lam, **NOISE, **RANDOM)
+        assert int(res.status) == 0, res.notes()
+        root = np.sqrt(lam)
+        scaled.append([float(res.test_error) * root, float(res.bias) / root,
+                       float(res.variance) * root, float(res.zeta) * root])
+    for row in scaled[1:]:
+        np.testing.assert_allclose(row, scaled[0], rtol=1e-11, atol=0.0)
 
 
 @pytest.mark.parametrize("lam", [1e-310, 5e-324])

@@ -418,11 +418,12 @@ def test_declared_slope_equals_the_derived_slope():
 
     from modelcollapse.theory.spectral import as_finite_sum
     from modelcollapse.theory.symbols import d as d_sym
+    from modelcollapse.theory.symbols import lam
 
     fp = mixing.MODEL.fixed_points[0]
     s = list(sp.symbols("s1:3", positive=True))
     diff = as_finite_sum((fp.slope_form - fp.derived_slope()).subs(d_sym, 2), s, {})
-    wrong = as_finite_sum((mixing.SLOPE_STABLE.subs(kappa, 0) - fp.derived_slope())
+    wrong = as_finite_sum((fp.slope_form.subs(lam, 0) - fp.derived_slope())  # κ term dropped
                           .subs(d_sym, 2), s, {})
     rng = random.Random(3)
     for _ in range(4):
@@ -448,3 +449,28 @@ def test_zeta_of_a_fixed_teacher_without_shift_is_exactly_zero():
         zeta = float(res.zeta)
         assert zeta == 0.0 and not np.signbit(zeta), zeta
         assert float(res.test_error) > 0
+
+
+@pytest.mark.parametrize("teacher", ["random", "fixed"])
+def test_stable_risk_equals_the_declared_risk(teacher):
+    # the evaluated forms (η_g D2 = q_g df2/n, no 1/ξ² against η_g ~ ξ²) equal risk_components
+    # with 1 − ηD2 → INFLATION_STABLE: exact rationals for every symbol and every moment
+    import random
+
+    comps = risk_components_stable_reference(teacher)
+    stable = mixing.stable_risk(teacher)
+    rng = random.Random(5)
+    for _ in range(3):
+        atoms = set()
+        for k in stable:
+            atoms |= stable[k].atoms(sp.Symbol, SpectralMoment) | comps[k].atoms(
+                sp.Symbol, SpectralMoment)
+        vals = {a: sp.Rational(rng.randint(1, 97), rng.randint(1, 97)) for a in atoms}
+        for k in stable:
+            assert (stable[k].xreplace(vals) - comps[k].xreplace(vals)) == 0, k
+
+
+def risk_components_stable_reference(teacher):
+    comps = mixing.risk_components(teacher)
+    return {k: comps[k].subs(1 - mixing.ETA * mixing.D2, mixing.INFLATION_STABLE)
+            for k in ("test_error", "bias", "variance")}

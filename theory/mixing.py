@@ -74,6 +74,7 @@ __all__ = [
     "FIXED_POINT_NEAR_THRESHOLD",
     "SLOPE_STABLE",
     "INFLATION_STABLE",
+    "stable_risk",
     "row_weights",
     "mean_fit_errors",
     "test_error",
@@ -123,13 +124,16 @@ FIXED_POINT_NEAR_THRESHOLD: sp.Expr = sp.Add(
 #: ``∂(δξ)/∂log δ = Σ_g p_g a_g δ/(1 + a_g δ)²`` and, with κ = λ/ξ,
 #: ``−∂df1(κ)/∂log δ = κ tr Σ(Σ+κ)^{-2} Σ_g p_g a_g² δ/(1 + a_g δ)² / ξ``.  The derivative of
 #: ``δξ`` taken term by term, ``δξ + δ²ξ'``, is a difference of ones when a δ ≫ 1 (n ≈ d,
-#: λ → 0): there it is rounding noise, and Newton's step with it.
+#: λ → 0): there it is rounding noise, and Newton's step with it.  Written with
+#: ``r_g = a_g δ/(1 + a_g δ) ∈ [0, 1)``, ``δξ = Σ_g p_g r_g`` and
+#: ``Σ_g p_g a_g² δ/(1 + a_g δ)² / ξ = Σ_g p_g r_g² / Σ_g p_g r_g``, so that no product of its
+#: factors underflows where κ and 1/δ are ~1e-150 (the plain form's λ·M·1/δ does).
+_R = (a1 * delta_loo / (1 + a1 * delta_loo), a2 * delta_loo / (1 + a2 * delta_loo))
+_DELTA_XI = p1 * _R[0] + p2 * _R[1]
 SLOPE_STABLE: sp.Expr = (
-    p1 * a1 * delta_loo / (1 + a1 * delta_loo) ** 2
-    + p2 * a2 * delta_loo / (1 + a2 * delta_loo) ** 2
-    + kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / (n * XI)
-    * (p1 * a1**2 * delta_loo / (1 + a1 * delta_loo) ** 2
-       + p2 * a2**2 * delta_loo / (1 + a2 * delta_loo) ** 2)
+    p1 * _R[0] / (1 + a1 * delta_loo) + p2 * _R[1] / (1 + a2 * delta_loo)
+    + lam * delta_loo / _DELTA_XI * SpectralMoment(IDENTITY, 1, 2, kappa) / n
+    * (p1 * _R[0] ** 2 + p2 * _R[1] ** 2) / _DELTA_XI
 )
 
 
@@ -324,18 +328,46 @@ ALPHA = Parameter("alpha", "weight α ∈ [0, 1] of the synthetic group in the l
 #: ``ν = ξ − δη = Σ_g p_g a_g/(1 + a_g δ)²``.  Near the interpolation threshold ``1 − ηD2`` is a
 #: difference of nearly equal numbers; this form has no cancellation (the analogue of ridge's
 #: ``U_STABLE``).
+#: With ``r_g = a_g δ/(1 + a_g δ)``: ``ν/ξ = Σ_g p_g r_g/(1 + a_g δ) / Σ_g p_g r_g`` and
+#: ``η/ξ² = Σ_g p_g r_g² / (Σ_g p_g r_g)²`` — ratios of O(1) sums: the plain ``η κ M/(n ξ²)``
+#: underflowed in ``η κ`` (~1e-330 at n = d, λ = 1e-220), which halved 1 − ηD2 and doubled B.
 INFLATION_STABLE: sp.Expr = (
-    (p1 * a1 / (1 + a1 * delta_loo) ** 2 + p2 * a2 / (1 + a2 * delta_loo) ** 2) / XI
-    + ETA * kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / (n * XI**2)
+    (p1 * _R[0] / (1 + a1 * delta_loo) + p2 * _R[1] / (1 + a2 * delta_loo)) / _DELTA_XI
+    + kappa * SpectralMoment(IDENTITY, 1, 2, kappa) / n
+    * (p1 * _R[0] ** 2 + p2 * _R[1] ** 2) / _DELTA_XI**2
 )
 
 
+def stable_risk(teacher: Literal["random", "fixed"] = "random") -> dict[str, sp.Expr]:
+    """:func:`risk_components` in the form the solver evaluates: ``1 − ηD2`` as
+    :data:`INFLATION_STABLE` and ``η_g D2 = q_g df2(κ)/n`` with ``q_g = η_g/ξ² = p_g r_g²/(Σ p r)²``
+    (``r_g = a_g δ/(1 + a_g δ)``), so that no product of factors underflows where η_g ~ 1/δ² and
+    D2 ~ δ² are beyond 1e±250 (n = d, λ ≲ 1e-220).  Equal to :func:`risk_components` where
+    ``1 − ηD2`` is replaced by :data:`INFLATION_STABLE` (checked at random exact points by the
+    tests); ζ is the remainder ``E − B − V``.
+
+    Examples
+    --------
+    >>> from modelcollapse.theory.mixing import stable_risk
+    >>> sorted(stable_risk())
+    ['bias', 'test_error', 'variance']
+    """
+    b = mean_fit_errors(teacher)
+    g = GAMMA if teacher == "random" else W1W1
+    q1, q2 = (p * r**2 / _DELTA_XI**2 for p, r in ((p1, _R[0]), (p2, _R[1])))
+    noise_df = df2(kappa) / n
+    inflate = 1 / INFLATION_STABLE
+    return {
+        "test_error": b["real"] + noise_df * (q1 * (b["real"] + sigma1**2)
+                                              + q2 * (b["synth"] + sigma2**2)) * inflate,
+        "bias": kappa**2 * _M(g, 1, 2) * inflate,
+        "variance": (q1 * sigma1**2 + q2 * sigma2**2) * noise_df * inflate,
+    }
+
+
 def _declared_risk(teacher, options) -> dict[str, sp.Expr | None]:
-    comps = risk_components(teacher)
-    stable = {k: comps[k].subs(1 - ETA * D2, INFLATION_STABLE)
-              for k in ("test_error", "bias", "variance")}
     # ζ is the remainder E − B − V (what the synthetic shift adds)
-    return {**stable, "zeta": None}
+    return {**stable_risk(teacher), "zeta": None}
 
 
 #: Weighted single-step mixing as a model declaration (docs/mathematics.md §3).
