@@ -48,10 +48,9 @@ def _strict_approx(expected, rel=None, abs=None, nan_ok=False):  # noqa: A002 (p
     which tolerance it means (``abs=0.0`` for a purely relative check).
     """
     if abs is None:
-        values = expected.values() if isinstance(expected, dict) else expected
+        values = list(expected.values()) if isinstance(expected, dict) else expected
         try:
-            mags = np.abs(np.asarray(list(values) if isinstance(values, type({}.values()))
-                                     else values, dtype=float)).ravel()
+            mags = np.abs(np.asarray(values, dtype=float)).ravel()
         except (TypeError, ValueError):
             mags = np.empty(0)
         mags = mags[np.isfinite(mags) & (mags > 0)]

@@ -24,18 +24,13 @@ from modelcollapse.verify import engine as mc_engine
 from modelcollapse.verify import simulate_ridge
 
 D = 6
-TEACHER = dict(gamma=np.full(D, 1.0 / D), delta=np.full(D, 0.2 / D))
-
-
-def _spectrum(values) -> np.ndarray:
-    return np.asarray(values, dtype=float)
 
 
 # W3: the Python API returned NaN/inf with status 0 where the inputs are finite
 W3_RIDGE = [
     ("ridge=1e200", dict(spectrum=np.ones(D), n=20.0, ridge=1e200)),
     ("n=1e-300", dict(spectrum=np.ones(D), n=1e-300, ridge=0.1)),
-    ("spectrum [1e308, 0.5]", dict(spectrum=_spectrum([1e308, 0.5]), n=20.0, ridge=0.1)),
+    ("spectrum [1e308, 0.5]", dict(spectrum=np.array([1e308, 0.5]), n=20.0, ridge=0.1)),
     ("logspace(-150, 150)", dict(spectrum=np.logspace(-150, 150, 50), n=20.0, ridge=0.1)),
     ("logspace(-300, 300)", dict(spectrum=np.logspace(-300, 300, 50), n=20.0, ridge=0.1)),
 ]
@@ -74,7 +69,7 @@ def test_non_finite_is_never_converged_in_the_api(label, kw, model):
 def test_a_single_draw_gives_no_verdict():
     # W7: with one draw the standard error is inf and every theory "agreed"
     mc = simulate_ridge(np.ones(D), n=12, p2=0.2, ridge=[0.1], noise_real=0.5, draws=1,
-                        seed=0, progress=False, **TEACHER)
+                        seed=0, progress=False, **_teacher(D))
     with pytest.raises(ValueError, match="draws"):
         mc.agrees_with(1e9)
 
@@ -83,7 +78,7 @@ def test_named_errors_instead_of_type_errors():
     # U3
     with pytest.raises(ValueError, match="^n"):
         simulate_ridge(np.ones(D), n=[10, 20], p2=0.2, ridge=[0.1], draws=2, progress=False,
-                       **TEACHER)
+                       **_teacher(D))
     with pytest.raises(ValueError, match="maxiter"):
         solve_kappa(np.ones(D), 0.1, 20.0, maxiter=2.5)
 

@@ -207,10 +207,19 @@ def test_error(teacher: Literal["random", "fixed"] = "random") -> sp.Expr:
     >>> test_error().has(delta_loo)
     True
     """
+    return _split(teacher, (ETA_REAL, ETA_SYNTH), D2, 1 / (1 - ETA * D2))["test_error"]
+
+
+def _split(teacher: str, eta: tuple[sp.Expr, sp.Expr], d2: sp.Expr, inflate: sp.Expr
+           ) -> dict[str, sp.Expr]:
+    """E, B and V from the groups' weights η_g, D2 and ``1/(1 − ηD2)`` — in the declared forms or
+    in any rewrite whose products ``η_g D2`` are the same."""
     b = mean_fit_errors(teacher)
-    fluct = (ETA_REAL * (b["real"] + sigma1**2) + ETA_SYNTH * (b["synth"] + sigma2**2)) / (
-        1 - ETA * D2)
-    return b["real"] + D2 * fluct
+    g = GAMMA if teacher == "random" else W1W1
+    fluct = (eta[0] * (b["real"] + sigma1**2) + eta[1] * (b["synth"] + sigma2**2)) * inflate
+    return {"test_error": b["real"] + d2 * fluct,
+            "bias": kappa**2 * _M(g, 1, 2) * inflate,
+            "variance": (eta[0] * sigma1**2 + eta[1] * sigma2**2) * d2 * inflate}
 
 
 test_error.__test__ = False  # a formula, not a pytest test
@@ -232,13 +241,9 @@ def risk_components(teacher: Literal["random", "fixed"] = "random") -> dict[str,
     >>> sorted(risk_components())
     ['bias', 'test_error', 'variance', 'zeta']
     """
-    total = test_error(teacher)
-    g = GAMMA if teacher == "random" else W1W1
-    inflate = 1 / (1 - ETA * D2)
-    bias = kappa**2 * _M(g, 1, 2) * inflate
-    variance = (ETA_REAL * sigma1**2 + ETA_SYNTH * sigma2**2) * D2 * inflate
-    zeta = total - bias - variance
-    return {"bias": bias, "variance": variance, "zeta": zeta, "test_error": total}
+    out = _split(teacher, (ETA_REAL, ETA_SYNTH), D2, 1 / (1 - ETA * D2))
+    out["zeta"] = out["test_error"] - out["bias"] - out["variance"]
+    return out
 
 
 _TOTALS = {IDENTITY: phi * n, GAMMA: iso.r**2, DELTA: c**2}
@@ -352,17 +357,8 @@ def stable_risk(teacher: Literal["random", "fixed"] = "random") -> dict[str, sp.
     >>> sorted(stable_risk())
     ['bias', 'test_error', 'variance']
     """
-    b = mean_fit_errors(teacher)
-    g = GAMMA if teacher == "random" else W1W1
-    q1, q2 = (p * r**2 / _DELTA_XI**2 for p, r in ((p1, _R[0]), (p2, _R[1])))
-    noise_df = df2(kappa) / n
-    inflate = 1 / INFLATION_STABLE
-    return {
-        "test_error": b["real"] + noise_df * (q1 * (b["real"] + sigma1**2)
-                                              + q2 * (b["synth"] + sigma2**2)) * inflate,
-        "bias": kappa**2 * _M(g, 1, 2) * inflate,
-        "variance": (q1 * sigma1**2 + q2 * sigma2**2) * noise_df * inflate,
-    }
+    q = tuple(p * r**2 / _DELTA_XI**2 for p, r in ((p1, _R[0]), (p2, _R[1])))
+    return _split(teacher, q, df2(kappa) / n, 1 / INFLATION_STABLE)
 
 
 def _declared_risk(teacher, options) -> dict[str, sp.Expr | None]:
