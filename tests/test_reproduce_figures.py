@@ -27,16 +27,17 @@ ALL = [*FIGURES, "phase"]
 
 
 class RecordingContext(Context):
-    """A Context that records every ``simulate`` call: label, ``expect`` and the result."""
+    """A Context that records every run (``submit``, which ``simulate`` calls): label,
+    ``expect`` and the result."""
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.calls = []
 
-    def simulate(self, label, params, run, expect=None):
-        result = super().simulate(label, params, run, expect)
-        self.calls.append((label, expect, result))
-        return result
+    def submit(self, label, params, run, expect=None):
+        future = super().submit(label, params, run, expect)
+        self.calls.append((label, expect, future.result()))
+        return future
 
 
 @pytest.fixture(scope="module")

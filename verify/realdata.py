@@ -113,7 +113,6 @@ not here yet: it plugs in next to experiment 1, with its own route and theory fu
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import warnings
 from dataclasses import dataclass
@@ -127,6 +126,7 @@ from modelcollapse.numerics import ridge_risk
 
 from . import _ngram
 from ._result import MonteCarloResult
+from .engine import run_monte_carlo
 
 __all__ = [
     "ROUTES",
@@ -208,16 +208,6 @@ def _fingerprint(*arrays) -> str:
         h.update(str(a.dtype).encode() + repr(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()[:16]
-
-
-def _one_blas_thread():
-    """One BLAS thread while simulating: the matrices here are small (d = 54, widths ≤ 512), and
-    threads oversubscribed on a busy machine made them several times slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @cache
@@ -448,6 +438,8 @@ def simulate_realdata_ridge(
     draws: int = 200,
     seed: int = 0,
     noise_synth: float = 0.0,
+    progress: bool | None = None,
+    client: Any = None,
 ) -> MonteCarloResult:
     """Ridge on real and synthetic rows of the digits pool; population excess risk per draw.
 
@@ -469,9 +461,13 @@ def simulate_realdata_ridge(
     draws : int
         Independent draws (≥ 2).
     seed : int
-        Seed of :func:`numpy.random.default_rng`; same seed, bit-identical result.
+        Seed: draw ``i`` uses :func:`~modelcollapse.verify.engine.draw_generator`
+        ``(seed, i)``; same seed, bit-identical result.
     noise_synth : float
         σ2 ≥ 0 of the synthetic labels.
+    progress, client
+        As in :func:`~modelcollapse.verify.engine.run_monte_carlo` (draws are Dask tasks on a
+        cluster).
 
     Returns
     -------
@@ -504,23 +500,24 @@ def simulate_realdata_ridge(
     seed = _whole(seed, "seed", 0)
     noise_synth = _number(noise_synth, "noise_synth", strict=False)
     n2 = np.rint(p2s[None, :] * ns[:, None]).astype(int)
-    with _one_blas_thread():
-        out = _ridge_draws(pop, w2, ns, n2, lams, route, draws, seed, noise_synth)
     params = dict(route=route, n=ns.tolist(), p2=p2s.tolist(), ridge=lams.tolist(),
                   p2_effective=(n2 / ns[:, None]).tolist(), draws=draws,
                   noise_synth=float(noise_synth), d=pop.dim, pool=pop.size,
                   data=pop.fingerprint)
-    return MonteCarloResult.from_draws(out, seed, params)
+    return run_monte_carlo(_ridge_draw(pop, w2, ns, n2, lams, route, noise_synth),
+                           draws=draws, seed=seed, params=params, progress=progress,
+                           client=client, desc=f"digits ridge ({route}) Monte Carlo")
 
 
-def _ridge_draws(pop, w2, ns, n2, lams, route, draws, seed, noise_synth) -> dict:
-    rng = np.random.default_rng(seed)
+def _ridge_draw(pop, w2, ns, n2, lams, route, noise_synth):
+    """``sample_once`` of :func:`simulate_realdata_ridge`: one draw at every n."""
     x_pool, y_pool, w1 = pop.features, pop.target, pop.w_real
     sigma1, d = pop.noise_real, pop.dim
     chol = np.linalg.cholesky(pop.covariance)
-    risk = np.empty((draws, ns.size, lams.size, n2.shape[1]))
-    held = np.empty_like(risk) if route == "pool" else None
-    for r in range(draws):
+
+    def sample_once(rng: np.random.Generator) -> dict[str, np.ndarray]:
+        risk = np.empty((ns.size, lams.size, n2.shape[1]))
+        held = np.empty_like(risk) if route == "pool" else None
         for i, m in enumerate(ns):
             if route == "gaussian":
                 x = rng.standard_normal((m, d)) @ chol.T
@@ -544,16 +541,18 @@ def _ridge_draws(pop, w2, ns, n2, lams, route, draws, seed, noise_synth) -> dict
             proj = evecs.T @ (x.T @ labels / m)  # (d, P)
             w_hat = np.einsum("ij,jlp->ilp", evecs,
                               proj[:, None, :] / (evals[:, None, None] + lams[None, :, None]))
-            risk[r, i] = pop.excess_risk(w_hat)
+            risk[i] = pop.excess_risk(w_hat)
             if held is not None:
                 xh, yh = x_pool[rest], y_pool[rest]
                 base = np.mean((yh - xh @ w1) ** 2)
                 pred = np.einsum("hi,ilp->hlp", xh, w_hat)
-                held[r, i] = np.mean((yh[:, None, None] - pred) ** 2, axis=0) - base
-    out = {"test_error": risk}
-    if held is not None:
-        out["heldout_excess"] = held
-    return out
+                held[i] = np.mean((yh[:, None, None] - pred) ** 2, axis=0) - base
+        out = {"test_error": risk}
+        if held is not None:
+            out["heldout_excess"] = held
+        return out
+
+    return sample_once
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,6 +573,8 @@ def simulate_network_mixing(
     real_only: bool = False,
     max_iter: int = 500,
     weight_decay: float = 1e-4,
+    progress: bool | None = None,
+    client: Any = None,
 ) -> MonteCarloResult:
     """Two-layer ReLU networks (``MLPRegressor``) on clean vs mixed digit labels, per width.
 
@@ -598,7 +599,11 @@ def simulate_network_mixing(
     repeats : int
         Repetitions (splits, weaker models and initialisations), ≥ 2.
     seed : int
-        Seed; same seed, same numbers (scikit-learn version permitting).
+        Seed; same seed, same numbers (scikit-learn version permitting).  Repetition ``r`` uses
+        :func:`~modelcollapse.verify.engine.draw_generator` ``(seed, r)``.
+    progress, client
+        As in :func:`~modelcollapse.verify.engine.run_monte_carlo`: the repetitions are its
+        draws, Dask tasks on a cluster.
 
     Returns
     -------
@@ -639,19 +644,11 @@ def simulate_network_mixing(
     n2 = np.rint(p2s * n).astype(int)
     if np.any((n2 == 0) | (n2 == n)):
         raise ValueError(f"p2: round(p2 n) must leave real and synthetic rows, got {n2.tolist()}")
-    shape_w, shape_pw = (repeats, ws.size), (repeats, p2s.size, ws.size)
-    out = {k: np.empty(shape_w) for k in ("mse_clean", "error_clean", "iterations_clean")}
-    out.update({k: np.empty(shape_pw) for k in ("mse_mixed", "error_mixed", "iterations_mixed")})
-    if real_only:
-        out["mse_real_only"] = np.empty(shape_pw)
-        out["error_real_only"] = np.empty(shape_pw)
-    for k in ("mse_generator", "error_generator", "c2_proxy"):
-        out[k] = np.empty(repeats)
 
     def fit(width, x, y, state):
         net = MLPRegressor(hidden_layer_sizes=(int(width),), activation="relu", solver="adam",
                            alpha=weight_decay, max_iter=max_iter, random_state=state)
-        with warnings.catch_warnings(), _one_blas_thread():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             net.fit(x, y)
         return net
@@ -660,9 +657,12 @@ def simulate_network_mixing(
         return float(np.mean(np.sum((pred - y) ** 2, axis=1))), \
             float(np.mean(np.argmax(pred, axis=1) != lab))
 
-    children = np.random.SeedSequence(seed).spawn(repeats)
-    for r, child in enumerate(children):
-        rng = np.random.default_rng(child)
+    def sample_once(rng: np.random.Generator) -> dict[str, Any]:
+        """One repetition: split, weaker model, and every network."""
+        out = {k: np.empty(ws.size) for k in ("mse_clean", "error_clean", "iterations_clean")}
+        out.update({k: np.empty((p2s.size, ws.size))
+                    for k in ("mse_mixed", "error_mixed", "iterations_mixed")
+                    + (("mse_real_only", "error_real_only") if real_only else ())})
         perm = rng.permutation(total)
         test = perm[:test_size]
         gen = perm[test_size:test_size + generator_rows]
@@ -673,38 +673,40 @@ def simulate_network_mixing(
                                + generator_ridge * np.eye(x_all.shape[1]),
                                (xg - mu_x).T @ (yg - mu_y) / generator_rows)
 
-        def generator(x, mu_x=mu_x, mu_y=mu_y, coef=coef):
+        def generator(x):
             return (x - mu_x) @ coef + mu_y
 
         xt, yt, lt = x_all[test], y_all[test], labels[test]
         g_test = generator(xt)
-        out["mse_generator"][r], out["error_generator"][r] = scores(g_test, yt, lt)
+        out["mse_generator"], out["error_generator"] = scores(g_test, yt, lt)
         xtr, ytr = x_all[train], y_all[train]
         g_train = generator(xtr)
         state = int(rng.integers(2**31 - 1))
         for j, w in enumerate(ws):
             net = fit(w, xtr, ytr, state)
             pred = net.predict(xt)
-            out["mse_clean"][r, j], out["error_clean"][r, j] = scores(pred, yt, lt)
-            out["iterations_clean"][r, j] = net.n_iter_
+            out["mse_clean"][j], out["error_clean"][j] = scores(pred, yt, lt)
+            out["iterations_clean"][j] = net.n_iter_
             if j == int(np.argmax(ws)):
-                out["c2_proxy"][r] = float(np.mean(np.sum((g_test - pred) ** 2, axis=1)))
+                out["c2_proxy"] = float(np.mean(np.sum((g_test - pred) ** 2, axis=1)))
             for k, m2 in enumerate(n2):
                 mixed = ytr.copy()
                 mixed[n - m2:] = g_train[n - m2:]
                 net = fit(w, xtr, mixed, state)
-                out["mse_mixed"][r, k, j], out["error_mixed"][r, k, j] = \
-                    scores(net.predict(xt), yt, lt)
-                out["iterations_mixed"][r, k, j] = net.n_iter_
+                out["mse_mixed"][k, j], out["error_mixed"][k, j] = scores(net.predict(xt), yt, lt)
+                out["iterations_mixed"][k, j] = net.n_iter_
                 if real_only:
                     net = fit(w, xtr[:n - m2], ytr[:n - m2], state)
-                    out["mse_real_only"][r, k, j], out["error_real_only"][r, k, j] = \
+                    out["mse_real_only"][k, j], out["error_real_only"][k, j] = \
                         scores(net.predict(xt), yt, lt)
+        return out
+
     params = dict(widths=ws.tolist(), n=n, p2=p2s.tolist(), p2_effective=(n2 / n).tolist(),
                   repeats=repeats, test_size=test_size, generator_rows=generator_rows,
                   generator_ridge=float(generator_ridge), real_only=bool(real_only),
                   max_iter=max_iter, weight_decay=float(weight_decay))
-    return MonteCarloResult.from_draws(out, seed, params)
+    return run_monte_carlo(sample_once, draws=repeats, seed=seed, params=params,
+                           progress=progress, client=client, desc="network Monte Carlo")
 
 
 # --------------------------------------------------------------------------------------------
@@ -764,6 +766,8 @@ def simulate_ngram_mixing(
     text: str | None = None,
     chunk: int = 1000,
     test_every: int = 7,
+    progress: bool | None = None,
+    client: Any = None,
 ) -> MonteCarloResult:
     """Character n-gram test loss against data size: real text vs real text mixed with text
     sampled from a weaker n-gram model.
@@ -777,7 +781,9 @@ def simulate_ngram_mixing(
     *clean* model (order ``order``, add-k ``smoothing``) is fitted on the first ``n`` real
     characters; for every ``p2``, the *mixed* model on the first ``n − round(p2 n)`` real and
     ``round(p2 n)`` synthetic characters, and the *real-only* model on those real characters
-    alone.
+    alone.  Repetition ``r`` uses :func:`~modelcollapse.verify.engine.draw_generator`
+    ``(seed, r)``; ``progress`` and ``client`` are as in
+    :func:`~modelcollapse.verify.engine.run_monte_carlo` (the repetitions are its draws).
 
     Returns
     -------
@@ -812,16 +818,15 @@ def simulate_ngram_mixing(
     if np.any(p2s >= 1):
         raise ValueError(f"p2: must be < 1 (some real text), got {p2s.tolist()}")
     n2 = np.rint(p2s[:, None] * szs[None, :]).astype(int)  # (P, S)
-    out = {"loss_clean": np.empty((repeats, szs.size)),
-           "loss_mixed": np.empty((repeats, p2s.size, szs.size)),
-           "loss_real_only": np.empty((repeats, p2s.size, szs.size)),
-           "loss_generator": np.empty(repeats)}
-    for r, child in enumerate(np.random.SeedSequence(seed).spawn(repeats)):
-        rng = np.random.default_rng(child)
+    def sample_once(rng: np.random.Generator) -> dict[str, Any]:
+        """One repetition: shuffles, the weaker model, its text, and every fitted model."""
+        out = {"loss_clean": np.empty(szs.size),
+               "loss_mixed": np.empty((p2s.size, szs.size)),
+               "loss_real_only": np.empty((p2s.size, szs.size))}
         real = pool[rng.permutation(pool.shape[0])].ravel()
         gen_text = pool[rng.permutation(pool.shape[0])].ravel()[:generator_size]
         weak = _ngram.CharNGram([gen_text], order=generator_order, smoothing=generator_smoothing)
-        out["loss_generator"][r] = weak.cross_entropy(test)
+        out["loss_generator"] = weak.cross_entropy(test)
         need = int(n2.max()) if n2.size else 0
         chains = max(1, -(-need // chunk))
         starts = real[rng.integers(0, real.size - generator_order, chains)[:, None]
@@ -829,17 +834,20 @@ def simulate_ngram_mixing(
         synthetic = weak.sample(rng, chains=chains, length=chunk, starts=starts)
         for s, size in enumerate(szs):
             model = _ngram.CharNGram([real[:size]], order=order, smoothing=smoothing)
-            out["loss_clean"][r, s] = model.cross_entropy(test)
+            out["loss_clean"][s] = model.cross_entropy(test)
             for k in range(p2s.size):
                 m1 = int(size - n2[k, s])
                 parts = [real[:m1]] + _first(synthetic, n2[k, s])
-                out["loss_mixed"][r, k, s] = _ngram.CharNGram(
+                out["loss_mixed"][k, s] = _ngram.CharNGram(
                     parts, order=order, smoothing=smoothing).cross_entropy(test)
-                out["loss_real_only"][r, k, s] = _ngram.CharNGram(
+                out["loss_real_only"][k, s] = _ngram.CharNGram(
                     [real[:m1]], order=order, smoothing=smoothing).cross_entropy(test)
+        return out
+
     params = dict(sizes=szs.tolist(), p2=p2s.tolist(), order=order, smoothing=float(smoothing),
                   generator_order=generator_order, generator_size=generator_size,
                   generator_smoothing=float(generator_smoothing), repeats=repeats, chunk=chunk,
                   test_every=test_every, pool=int(capacity), test=int(test.size),
                   corpus=hashlib.sha256(corpus.encode()).hexdigest()[:16])
-    return MonteCarloResult.from_draws(out, seed, params)
+    return run_monte_carlo(sample_once, draws=repeats, seed=seed, params=params,
+                           progress=progress, client=client, desc="n-gram Monte Carlo")

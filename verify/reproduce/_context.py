@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,12 +45,48 @@ class Context:
         Job seed; each Monte Carlo run gets :func:`derived_seed` of it and its label.
     tick : callable, optional
         Called once per finished Monte Carlo run (advances the job's progress bar).
+    executor : concurrent.futures.Executor, optional
+        Where :meth:`submit` starts runs.  ``None`` (the default, and the in-process job) runs
+        each at once; on a Dask cluster the job passes a thread pool, so that the draws of the
+        next runs queue on the workers while a figure waits for one run or computes its theory
+        (a run that waits for its last draws would otherwise leave workers idle).
     """
 
     settings: Settings
     cache: MonteCarloCache
     seed: int = 0
     tick: Callable[[], None] | None = None
+    executor: Executor | None = None
+
+    def submit(
+        self,
+        label: str,
+        params: Mapping[str, Any],
+        run: Callable[[int], MonteCarloResult],
+        expect: Mapping[str, tuple[int, ...]] | None = None,
+    ) -> Future:
+        """Start ``run(seed)`` (or its fetch from the cache); a future of its result.
+
+        ``params`` must determine the result.  ``expect`` maps each quantity the caller will
+        read to the shape ``(n_draws, *grid)`` of its draws; a cached entry that does not hold
+        them is recomputed (see :meth:`MonteCarloCache.load`).  Without it only the entry's own
+        consistency is checked.  The seed depends on ``label`` only, so the result is the same
+        whichever runs overlap.
+        """
+        seed = derived_seed(self.seed, label)
+
+        def job() -> MonteCarloResult:
+            result = self.cache.get_or_compute(params, seed, lambda: run(seed), expect=expect)
+            if self.tick is not None:
+                self.tick()
+            return result
+
+        if self.executor is None:
+            done: Future = Future()
+            done.set_result(job())
+            return done
+        # the thread sees the caller's context (the Dask client of use_client)
+        return self.executor.submit(contextvars.copy_context().run, job)
 
     def simulate(
         self,
@@ -57,17 +95,8 @@ class Context:
         run: Callable[[int], MonteCarloResult],
         expect: Mapping[str, tuple[int, ...]] | None = None,
     ) -> MonteCarloResult:
-        """Run (or fetch from the cache) ``run(seed)``; ``params`` must determine the result.
-
-        ``expect`` maps each quantity the caller will read to the shape ``(n_draws, *grid)`` of
-        its draws; a cached entry that does not hold them is recomputed (see
-        :meth:`MonteCarloCache.load`).  Without it only the entry's own consistency is checked.
-        """
-        seed = derived_seed(self.seed, label)
-        result = self.cache.get_or_compute(params, seed, lambda: run(seed), expect=expect)
-        if self.tick is not None:
-            self.tick()
-        return result
+        """:meth:`submit` and wait for the result."""
+        return self.submit(label, params, run, expect).result()
 
 
 @dataclass

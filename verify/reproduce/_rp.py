@@ -11,7 +11,7 @@ size (whole rows: the theory takes the realised ``n2/n`` and ``m``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from ._agreement import SizedRun
 from ._context import Context
 
 __all__ = ["RP_D", "RP_N", "RP_N2", "RP_RIDGE", "RP_NOISE", "RP_R2", "QUANTITIES", "rp_setup",
-           "rp_theory", "width_branches", "rp_runs", "mc_sizes", "THRESHOLD_NEAR"]
+           "rp_theory", "width_branches", "rp_runs", "rp_start", "mc_sizes", "THRESHOLD_NEAR"]
 
 RP_D, RP_N, RP_N2 = 600, 500, 200
 RP_RIDGE = 1e-8
@@ -105,11 +105,19 @@ def rp_runs(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi: S
     widths simulated at the larger size and the runs, largest first, each with the theory at its
     own size (realised ``p2 = n2/n``).
     """
+    return rp_start(ctx, label, kind=kind, p2=p2, c2=c2, psi=psi, phi=phi, n_large=n_large,
+                    quantities=quantities)()
+
+
+def rp_start(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi: Sequence[float],
+             phi: float | None = None, n_large: int | None = None, quantities=QUANTITIES
+             ) -> Callable[[], tuple[np.ndarray, list[SizedRun]]]:
+    """:func:`rp_runs` in two steps: start both runs (:meth:`Context.submit`) and return the
+    function that collects them (so that a figure can start all its runs first)."""
     st = ctx.settings
     phi = RP_D / RP_N if phi is None else phi
     n_large = int(round(st.rp_mc_d / phi)) if n_large is None else n_large
-    runs = []
-    widths = None
+    started = []
     for j, n in enumerate((n_large, n_large // 2)):
         d = int(round(phi * n))
         m = np.round(np.asarray(psi, dtype=float) * n).astype(int)
@@ -127,11 +135,17 @@ def rp_runs(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi: S
                                noise_synth=RP_NOISE, gamma=gamma, delta=delta, draws=draws,
                                seed=seed, progress=False)
 
-        mc = ctx.simulate(f"{label} d={d}", params, run,
-                          expect={q: (draws, m.size) for q in quantities})
-        p2_eff = int(mc.params["n2"]) / n
-        th = rp_theory(s, gamma, dl1, n=n, m=m, p2=p2_eff, c2=c2)
-        runs.append(SizedRun(d, {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES}, mc))
-        if widths is None:
-            widths = m
-    return widths, runs
+        future = ctx.submit(f"{label} d={d}", params, run,
+                            expect={q: (draws, m.size) for q in quantities})
+        started.append((d, n, m, s, gamma, dl1, future))
+
+    def collect() -> tuple[np.ndarray, list[SizedRun]]:
+        runs = []
+        for d, n, m, s, gamma, dl1, future in started:
+            mc = future.result()
+            p2_eff = int(mc.params["n2"]) / n
+            th = rp_theory(s, gamma, dl1, n=n, m=m, p2=p2_eff, c2=c2)
+            runs.append(SizedRun(d, {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES}, mc))
+        return started[0][2], runs
+
+    return collect

@@ -13,6 +13,8 @@ each point at two sizes (``d`` and ``d/2``) for the extrapolated agreement rule 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from modelcollapse.numerics import ridge_risk
@@ -26,8 +28,8 @@ from ._rp import (
     RP_N,
     RP_N2,
     mc_sizes,
-    rp_runs,
     rp_setup,
+    rp_start,
     rp_theory,
     width_branches,
 )
@@ -129,7 +131,11 @@ def figure3(ctx: Context) -> FigureOutput:
     fig, axes = new_figure(len(FIG3_C2), width=4.8, height=4.4)
     colors = dict(zip(FIG3_P2, distinct_colors(len(FIG3_P2)), strict=True))
     points = []
-    clean = None  # the p2 = 0 Monte Carlo, shared by the panels
+    # every series' runs start first (they overlap on a cluster); p2 = 0 has no synthetic rows:
+    # one problem for any c², simulated once and shared by the panels
+    started = {(c2, p2): _fig3_mc(ctx, d, c2, p2) for c2 in FIG3_C2 for p2 in FIG3_P2}
+    started[0.0] = _fig3_mc(ctx, d, FIG3_C2[0], 0.0)
+    clean = None
     for ax, c2 in zip(axes, FIG3_C2, strict=True):
         n_max = _fig3_n_max(c2, d)
         n_grid = np.geomspace(200.0, n_max, st.theory_points)
@@ -149,7 +155,7 @@ def figure3(ctx: Context) -> FigureOutput:
             if p2 == 0 and clean is not None:  # no synthetic rows: the same problem for any c²
                 shown = clean
             else:
-                new_points, shown = _fig3_mc(ctx, d, c2, p2)
+                new_points, shown = started[0.0 if p2 == 0 else (c2, p2)]()
                 points += new_points
                 if p2 == 0:
                     clean = shown
@@ -193,15 +199,16 @@ def figure3(ctx: Context) -> FigureOutput:
                         caption, points)
 
 
-def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> tuple[list, list]:
-    """Agreement rows and the markers ``(n, mean, se)`` at d of one (c², p2) series."""
+def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> Callable[[], tuple[list, list]]:
+    """Start the runs of one (c², p2) series; the function that collects its agreement rows
+    and the markers ``(n, mean, se)`` at d."""
     st = ctx.settings
-    points, shown = [], []
+    started = []
     for n in st.ridge_mc_n:
         pairs = _fig3_sizes(n, p2, d)
         if not pairs:
             continue
-        runs = []
+        futures = []
         for j, (dd, nn) in enumerate(pairs):
             draws = st.ridge_draws * (1 if j == 0 else st.half_draws)
             gamma, delta = np.full(dd, 1.0 / dd), np.full(dd, c2 / dd)
@@ -216,16 +223,28 @@ def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> tuple[list, list]:
                                       progress=False)
 
             label = f"fig3 p2={p2} n={nn} d={dd}" + ("" if p2 == 0 else f" c2={c2}")
-            mc = ctx.simulate(label, params, run, expect={q: (draws, 1) for q in QUANTITIES})
-            th = ridge_risk(np.ones(dd), n=float(nn), p2=p2, ridge=0.0, noise_real=FIG3_NOISE,
-                            noise_synth=FIG3_NOISE, gamma=gamma, delta=delta)
-            runs.append(SizedRun(dd, {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES},
-                                 mc))
-        series = "p2=0 (any c²)" if p2 == 0 else f"c²={c2:g}, p2={p2:g}"
-        points += compare(figure="fig3", series=series, x_name="n", x=[n], runs=runs,
-                          quantities=QUANTITIES)
-        shown.append((n, runs[0].mc.mean["test_error"][0], runs[0].mc.stderr["test_error"][0]))
-    return points, shown
+            futures.append((dd, nn, gamma, delta, ctx.submit(
+                label, params, run, expect={q: (draws, 1) for q in QUANTITIES})))
+        started.append((n, futures))
+
+    def collect() -> tuple[list, list]:
+        points, shown = [], []
+        for n, futures in started:
+            runs = []
+            for dd, nn, gamma, delta, future in futures:
+                th = ridge_risk(np.ones(dd), n=float(nn), p2=p2, ridge=0.0,
+                                noise_real=FIG3_NOISE, noise_synth=FIG3_NOISE, gamma=gamma,
+                                delta=delta)
+                runs.append(SizedRun(dd, {q: np.atleast_1d(getattr(th, q)) for q in QUANTITIES},
+                                     future.result()))
+            series = "p2=0 (any c²)" if p2 == 0 else f"c²={c2:g}, p2={p2:g}"
+            points += compare(figure="fig3", series=series, x_name="n", x=[n], runs=runs,
+                              quantities=QUANTITIES)
+            shown.append((n, runs[0].mc.mean["test_error"][0],
+                          runs[0].mc.stderr["test_error"][0]))
+        return points, shown
+
+    return collect
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,8 +272,12 @@ def figure1(ctx: Context) -> FigureOutput:
     fig, axes = new_figure(len(FIG1_N2), width=4.9, height=4.6)
     colors = dict(zip(FIG1_C2, distinct_colors(len(FIG1_C2)), strict=True))
     psi_mc = st.fig1_mc_psi
-    _, runs_x = rp_runs(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0, psi=psi_mc,
-                        quantities=("test_error",))
+    start_x = rp_start(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0, psi=psi_mc,
+                       quantities=("test_error",))
+    start_y = {(n2, c2): rp_start(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic",
+                                  p2=n2 / RP_N, c2=c2, psi=psi_mc, quantities=("test_error",))
+               for n2 in FIG1_N2 for c2 in FIG1_C2}
+    _, runs_x = start_x()
     points = compare(figure="fig1", series="real only (p2=0)", x_name="psi", x=psi_mc,
                      runs=runs_x, quantities=("test_error",))
     mc_x = runs_x[0].mc
@@ -278,8 +301,7 @@ def figure1(ctx: Context) -> FigureOutput:
                          + ", ".join(f"{m:.0f}" for m in ms[idx]) + " (x = "
                          + ", ".join(f"{v:.3g}" for v in xs[idx]) + "; y = "
                          + ", ".join(f"{v:.3g}" for v in ys[idx]) + ")")
-            _, runs_y = rp_runs(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic", p2=p2, c2=c2,
-                                psi=psi_mc, quantities=("test_error",))
+            _, runs_y = start_y[n2, c2]()
             points += compare(figure="fig1", series=f"n2={n2}, c²={c2:g}", x_name="psi",
                               x=psi_mc, runs=runs_y, quantities=("test_error",))
             mc_y = runs_y[0].mc
@@ -378,7 +400,9 @@ def _error_vs_width(ctx: Context, name: str, series: list[tuple[str, float, floa
     ax = axes[0]
     colors = distinct_colors(len(series))
     points, curves = [], []
-    for (label, p2, c2), color in zip(series, colors, strict=True):
+    started = [rp_start(ctx, f"{name} {label}", kind="harmonic", p2=p2, c2=c2,
+                        psi=ctx.settings.rp_mc_psi) for label, p2, c2 in series]
+    for (label, p2, c2), color, start in zip(series, colors, started, strict=True):
         th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2).test_error for m in branches]
         curves += th
         plot_branches(ax, branches, th, color=color, lw=1.6)
@@ -386,8 +410,7 @@ def _error_vs_width(ctx: Context, name: str, series: list[tuple[str, float, floa
         if small is not None:
             plot_branches(ax, branches, [r.test_error for r in small], color=color, ls="--",
                           lw=0.8)
-        m_mc, runs = rp_runs(ctx, f"{name} {label}", kind="harmonic", p2=p2, c2=c2,
-                             psi=ctx.settings.rp_mc_psi)
+        m_mc, runs = start()
         points += compare(figure=name, series=label, x_name="m", x=m_mc, runs=runs,
                           quantities=QUANTITIES)
         mc = runs[0].mc
@@ -426,9 +449,9 @@ def figure2(ctx: Context) -> FigureOutput:
     s, gamma, dl1 = rp_setup(RP_D, "harmonic")
     branches = width_branches(RP_N, ctx.settings.theory_points)
     p2, c2 = RP_N2 / RP_N, FIG2_C2
+    start = rp_start(ctx, "fig2", kind="harmonic", p2=p2, c2=c2, psi=ctx.settings.rp_mc_psi)
     th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2) for m in branches]
-    m_mc, runs = rp_runs(ctx, "fig2", kind="harmonic", p2=p2, c2=c2,
-                         psi=ctx.settings.rp_mc_psi)
+    m_mc, runs = start()
     points = compare(figure="fig2", series=f"p2={p2:g}, c²={c2:g}", x_name="m", x=m_mc,
                      runs=runs, quantities=QUANTITIES)
     mc = runs[0].mc

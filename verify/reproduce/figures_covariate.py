@@ -29,6 +29,8 @@ covariate shift of this kind moves the strong-collapse plateau ``p2²c²``, it d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -120,19 +122,20 @@ def _theory(d: int, rho: float, n) -> object:
     return multi_source_risk(**problem(d, rho), n=np.asarray(n, dtype=float))
 
 
-def _mc_points(ctx: Context, sizes: dict, rho: float) -> tuple[list, np.ndarray, list]:
-    """Monte Carlo at d and d/2 for each n/d; agreement rows; the means at d."""
+def _mc_points(ctx: Context, sizes: dict, rho: float
+               ) -> Callable[[], tuple[list, np.ndarray, list]]:
+    """Start the Monte Carlo at d and d/2 for each n/d; the function that collects the
+    agreement rows and the means at d."""
     d = sizes["d"]
     ratios = np.asarray(sizes["ratios"])
-    points, means = [], []
     draws = ctx.settings.ridge_draws
+    started = []
     for ratio in ratios:
-        runs = []
+        futures = []
         for rep, size in enumerate((d, d // 2)):
             rows = int(round(ratio * size))
             count = draws * (ctx.settings.half_draws if rep == 1 else 1)
             prob = problem(size, rho)
-            theory = _theory(size, rho, rows)
             params = dict(model="multi_source-covariate", d=size, n=rows, rho=rho, p2=P2,
                           c2=C2, noise=NOISE, ridge=prob["ridge"], head=HEAD, draws=count)
 
@@ -140,16 +143,27 @@ def _mc_points(ctx: Context, sizes: dict, rho: float) -> tuple[list, np.ndarray,
                 return simulate_multi_source(prob["sources"], n=rows, ridge=[prob["ridge"]],
                                              draws=count, seed=seed)
 
-            mc = ctx.simulate(f"covariate rho={rho} n={rows} d={size}", params, run,
-                              expect={q: (count, 1) for q in QUANTITIES})
-            runs.append(SizedRun(size, {q: np.atleast_1d(getattr(theory, q))
-                                        for q in QUANTITIES}, mc))
-        points += compare(figure="covariate", series=f"rho={rho:g}", x_name="n/d",
-                          x=[float(ratio)], runs=runs, quantities=QUANTITIES)
-        big = runs[0].mc
-        means.append((float(np.ravel(big.mean["test_error"])[0]),
-                      float(np.ravel(big.stderr["test_error"])[0])))
-    return points, ratios, means
+            futures.append((size, rows, ctx.submit(
+                f"covariate rho={rho} n={rows} d={size}", params, run,
+                expect={q: (count, 1) for q in QUANTITIES})))
+        started.append((ratio, futures))
+
+    def collect() -> tuple[list, np.ndarray, list]:
+        points, means = [], []
+        for ratio, futures in started:
+            runs = []
+            for size, rows, future in futures:
+                theory = _theory(size, rho, rows)
+                runs.append(SizedRun(size, {q: np.atleast_1d(getattr(theory, q))
+                                            for q in QUANTITIES}, future.result()))
+            points += compare(figure="covariate", series=f"rho={rho:g}", x_name="n/d",
+                              x=[float(ratio)], runs=runs, quantities=QUANTITIES)
+            big = runs[0].mc
+            means.append((float(np.ravel(big.mean["test_error"])[0]),
+                          float(np.ravel(big.stderr["test_error"])[0])))
+        return points, ratios, means
+
+    return collect
 
 
 def covariate_figure(ctx: Context) -> FigureOutput:
@@ -162,6 +176,7 @@ def covariate_figure(ctx: Context) -> FigureOutput:
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     points, notes = [], []
+    started = {rho: _mc_points(ctx, sizes, rho) for rho in sizes["mc_rhos"]}  # overlap
     for rho in RHOS:
         color = _COLORS[rho]
         err = _theory(d, rho, ratio * d).test_error
@@ -173,7 +188,7 @@ def covariate_figure(ctx: Context) -> FigureOutput:
         line = (f"ρ = {rho:g}: derived floor E_∞ = {floor:.4f}; theory at n = {ratio[-1]:g} d is "
                 f"{float(err[-1]):.4f}")
         if rho in sizes["mc_rhos"]:
-            pts, ns, means = _mc_points(ctx, sizes, rho)
+            pts, ns, means = started[rho]()
             points += pts
             mean, se = np.array(means).T
             ax.errorbar(ns, mean, yerr=3 * se, fmt="o", ms=4, color=color, mfc="white",

@@ -11,6 +11,8 @@ Figure 4 ratios, compared by the finite-size rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
@@ -57,8 +59,10 @@ def _theory(d: int, n: int, m, p2: float, kind: str):
                    noise_synth=NOISE, gamma=gam, delta=dl, activation="relu", on_failure="nan")
 
 
-def _runs(ctx: Context, label: str, p2: float, psi, kind: str) -> tuple[list, np.ndarray]:
-    runs = []
+def _runs(ctx: Context, label: str, p2: float, psi, kind: str
+          ) -> Callable[[], tuple[list, np.ndarray]]:
+    """Start the runs at two sizes; the function that collects them with their theory."""
+    started = []
     for k, d in enumerate((ctx.settings.rp_mc_d, ctx.settings.rp_mc_d // 2)):
         n = int(round(N * d / D))
         m = np.unique(np.round(np.asarray(psi) * n).astype(int))
@@ -73,13 +77,19 @@ def _runs(ctx: Context, label: str, p2: float, psi, kind: str) -> tuple[list, np
                                noise_synth=NOISE, gamma=gam, delta=dl, activation="relu",
                                draws=draws, seed=seed)
 
-        mc = ctx.simulate(f"{label} {kind} d={d}", params, run,
-                          expect={q: (draws, m.size) for q in QUANTITIES})
-        th = _theory(d, n, m, p2_eff, kind)
-        runs.append(SizedRun(d, {q: getattr(th, q) for q in QUANTITIES}, mc))
-        if k == 0:
-            m_plot = m * D / d
-    return runs, m_plot
+        started.append((d, n, m, p2_eff, ctx.submit(
+            f"{label} {kind} d={d}", params, run,
+            expect={q: (draws, m.size) for q in QUANTITIES})))
+
+    def collect() -> tuple[list, np.ndarray]:
+        runs = []
+        for d, n, m, p2_eff, future in started:
+            th = _theory(d, n, m, p2_eff, kind)
+            runs.append(SizedRun(d, {q: getattr(th, q) for q in QUANTITIES}, future.result()))
+        d, _, m = started[0][:3]
+        return runs, m * D / d
+
+    return collect
 
 
 def _new(ncols: int) -> tuple[Figure, np.ndarray]:
@@ -109,6 +119,8 @@ def relu_figure4(ctx: Context) -> FigureOutput:
     colors = ["tab:blue", "tab:orange", "tab:red"]
     d_mc = ctx.settings.rp_mc_d
     n_mc = int(round(N * d_mc / D))
+    started = {(kind, p2): _runs(ctx, f"relu-fig4 p2={p2}", p2, ctx.settings.rp_mc_psi, kind)
+               for kind in SPECTRA for p2 in P2}  # every run starts first: they overlap
     for ax, kind in zip(axes, SPECTRA, strict=True):
         for p2, color in zip(P2, colors, strict=True):
             plot_branches(ax, branches, [_theory(D, N, b, p2, kind).test_error
@@ -116,7 +128,7 @@ def relu_figure4(ctx: Context) -> FigureOutput:
             p2_mc = round(p2 * n_mc) / n_mc  # the theory at the Monte Carlo size, dashed
             plot_branches(ax, branches, [_theory(d_mc, n_mc, b * n_mc / N, p2_mc, kind).test_error
                                          for b in branches], color=color, ls="--", lw=1)
-            runs, m_plot = _runs(ctx, f"relu-fig4 p2={p2}", p2, ctx.settings.rp_mc_psi, kind)
+            runs, m_plot = started[kind, p2]()
             rows = compare(figure="relu_fig4", series=f"{kind} p2={p2:g}", x_name="m", x=m_plot,
                            runs=runs, quantities=QUANTITIES, shape=log_over_size)
             if kind == "isotropic":

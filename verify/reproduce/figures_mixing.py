@@ -13,6 +13,9 @@ finite-size expectation is known (:func:`generations_exact`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from modelcollapse.numerics import recursive_retraining_risk, weighted_ridge_risk
@@ -84,6 +87,8 @@ def figure9(ctx: Context) -> FigureOutput:
     printed = closed_form(mixing_theory.printed_corollary2(), mixing_theory.alpha, p2, c, sigma1,
                           sigma2, phi)
     mc_dims = FIG9_MC_D.get(st.mode, FIG9_MC_D["full"])
+    started = {(n1, n2): _fig9_mc(ctx, n1, d, n2, dm)  # every run starts first: they overlap
+               for (n1, d, n2s), dm in zip(FIG9_PANELS, mc_dims, strict=True) for n2 in n2s}
     for ax, (n1, d, n2s), dm in zip(axes, FIG9_PANELS, mc_dims, strict=True):
         for color, n2 in zip(_COLORS, n2s, strict=False):
             n = n1 + n2
@@ -100,7 +105,7 @@ def figure9(ctx: Context) -> FigureOutput:
             if a_star <= 1:
                 e_star = weighted_ridge_risk(np.ones(d), alpha=a_star, **common, **teach)
                 ax.plot([a_star], [float(e_star.test_error)], "v", color=color, ms=7)
-            points += _fig9_mc(ctx, ax, color, n1, d, n2, dm)
+            points += started[n1, n2](ax, color)
         ax.set_title(f"n1 = {n1}, d = {d}; Monte Carlo at d = {dm} and {dm // 2}", fontsize=9)
         ax.set_xlabel("α (weight of the synthetic rows)")
         ax.grid(True, alpha=0.3)
@@ -133,16 +138,18 @@ def figure9(ctx: Context) -> FigureOutput:
     return FigureOutput("fig9", "Figure 9 — weighted mixing", fig, caption, points, notes)
 
 
-def _fig9_mc(ctx: Context, ax, color, n1: int, d: int, n2: int, dm: int) -> list:
+def _fig9_mc(ctx: Context, n1: int, d: int, n2: int, dm: int) -> Callable[[Any, Any], list]:
+    """Start the runs of one curve; the function ``collect(ax, color)`` that compares and
+    draws them."""
     st = ctx.settings
     sizes = []
     for dd in (dm, dm // 2):
         if (n1 * dd) % d or (n2 * dd) % d:
             raise ValueError(f"sizes: d = {dd} does not scale n1 = {n1}, n2 = {n2} to whole rows")
         sizes.append((dd, n1 * dd // d, n2 * dd // d))
-    points, means, ses = [], [], []
+    started = []
     for a in st.fig9_alphas:
-        runs = []
+        futures = []
         for j, (dd, m1, m2) in enumerate(sizes):
             draws = _draws(ctx, j)
             teach = dict(gamma=np.full(dd, 1.0 / dd), delta=np.full(dd, FIG9_C2 / dd))
@@ -155,23 +162,29 @@ def _fig9_mc(ctx: Context, ax, color, n1: int, d: int, n2: int, dm: int) -> list
                     noise_real=FIG9_NOISE, noise_synth=FIG9_NOISE, draws=draws, seed=seed,
                     progress=False, **teach)
 
-            mc = ctx.simulate(f"fig9 n1={m1} n2={m2} d={dd} alpha={a}", params, run,
-                              expect={"test_error": (draws, 1)})
-            th = weighted_ridge_risk(np.ones(dd), n=m1 + m2, p2=m2 / (m1 + m2), alpha=a,
-                                     ridge=FIG9_RIDGE, noise_real=FIG9_NOISE,
-                                     noise_synth=FIG9_NOISE, **teach)
-            runs.append(SizedRun(dd, {"test_error": np.atleast_1d(th.test_error)}, mc))
-        points += compare(figure="fig9", series=f"n1={n1}, n2={n2}, d={d} (at d={dm})",
-                          x_name="alpha", x=[a], runs=runs, quantities=["test_error"])
-        means.append(runs[0].mc.mean["test_error"][0])
-        ses.append(runs[0].mc.stderr["test_error"][0])
-    mc_errorbar(ax, list(st.fig9_alphas), means, ses, color)
-    return points
+            futures.append((dd, m1, m2, teach, ctx.submit(
+                f"fig9 n1={m1} n2={m2} d={dd} alpha={a}", params, run,
+                expect={"test_error": (draws, 1)})))
+        started.append((a, futures))
 
+    def collect(ax, color) -> list:
+        points, means, ses = [], [], []
+        for a, futures in started:
+            runs = []
+            for dd, m1, m2, teach, future in futures:
+                th = weighted_ridge_risk(np.ones(dd), n=m1 + m2, p2=m2 / (m1 + m2), alpha=a,
+                                         ridge=FIG9_RIDGE, noise_real=FIG9_NOISE,
+                                         noise_synth=FIG9_NOISE, **teach)
+                runs.append(SizedRun(dd, {"test_error": np.atleast_1d(th.test_error)},
+                                     future.result()))
+            points += compare(figure="fig9", series=f"n1={n1}, n2={n2}, d={d} (at d={dm})",
+                              x_name="alpha", x=[a], runs=runs, quantities=["test_error"])
+            means.append(runs[0].mc.mean["test_error"][0])
+            ses.append(runs[0].mc.stderr["test_error"][0])
+        mc_errorbar(ax, list(st.fig9_alphas), means, ses, color)
+        return points
 
-# --------------------------------------------------------------------------------------------
-# Figure 10: iterative mixing
-# --------------------------------------------------------------------------------------------
+    return collect
 
 
 def figure10(ctx: Context) -> FigureOutput:
@@ -185,11 +198,8 @@ def figure10(ctx: Context) -> FigureOutput:
     cor3 = closed_form(it.corollary3()["E_t"].subs(vals), it.c0, it.step)
     clean = FIG10_NOISE**2 * (d / n) / (1 - d / n)
     points = []
-    for color, c0 in zip(_COLORS, FIG10_C0, strict=False):
-        theory = np.array([exact(np.sqrt(c0), t) for t in ts])
-        ax.semilogy(ts, theory, color=color, lw=1.6)
-        ax.semilogy(ts, [cor3(np.sqrt(c0), t) for t in ts], color=color, ls="--", lw=0.8)
-        runs = []
+    started = {}  # every run starts first: they overlap on a cluster
+    for c0 in FIG10_C0:
         for j, (dd, nn) in enumerate(((d, n), (d // 2, n // 2))):
             draws = _draws(ctx, j)
             params = dict(figure="fig10", d=dd, n=nn, c0=c0, steps=steps, draws=draws)
@@ -200,10 +210,16 @@ def figure10(ctx: Context) -> FigureOutput:
                                                  noise_synth=FIG10_NOISE, steps=steps,
                                                  draws=draws, seed=seed, progress=False)
 
-            mc = ctx.simulate(f"fig10 c0={c0} d={dd}", params, run,
-                              expect={"test_error": (draws, steps + 1)})
-            # the isotropic recursion depends on φ = d/n only: the same values at both sizes
-            runs.append(SizedRun(dd, {"test_error": theory[1:]}, _tail(mc)))
+            started.setdefault(c0, []).append((dd, ctx.submit(
+                f"fig10 c0={c0} d={dd}", params, run,
+                expect={"test_error": (draws, steps + 1)})))
+    for color, c0 in zip(_COLORS, FIG10_C0, strict=False):
+        theory = np.array([exact(np.sqrt(c0), t) for t in ts])
+        ax.semilogy(ts, theory, color=color, lw=1.6)
+        ax.semilogy(ts, [cor3(np.sqrt(c0), t) for t in ts], color=color, ls="--", lw=0.8)
+        # the isotropic recursion depends on φ = d/n only: the same values at both sizes
+        runs = [SizedRun(dd, {"test_error": theory[1:]}, _tail(future.result()))
+                for dd, future in started[c0]]
         points += compare(figure="fig10", series=f"c0²={c0:g}", x_name="t", x=list(ts[1:]),
                           runs=runs, quantities=["test_error"])
         mc = runs[0].mc

@@ -227,7 +227,8 @@ def digits_figure(ctx: Context) -> FigureOutput:
         expect = {"test_error": shape}
         if route == "pool":
             expect["heldout_excess"] = shape
-        runs[route] = ctx.simulate(f"realdata digits route={route}", params, run, expect=expect)
+        runs[route] = ctx.submit(f"realdata digits route={route}", params, run, expect=expect)
+    runs = {route: future.result() for route, future in runs.items()}  # they ran together
     p2_eff = np.array(runs["gaussian"].params["p2_effective"])  # (n, p2)
     theory = rd.realdata_ridge_theory(pop, w2, n=ns[:, None, None], p2=p2_eff[:, None, :],
                                       ridge=lams[None, :, None]).test_error  # (n, λ, p2)

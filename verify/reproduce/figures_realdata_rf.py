@@ -109,9 +109,10 @@ def _gaussian_rows(ctx: Context, pop, w2, gauss: MonteCarloResult, theory: np.nd
     draws = sz["replicated_draws"]
     points: list[AgreementPoint] = []
     beyond: list[AgreementPoint] = []
+    n_rep, m_rep = REPLICAS * N_ROWS, REPLICAS * rep_widths
+    started = {}  # every run starts first: they overlap on a cluster
     for j, lam in enumerate(RIDGES):
         for k, p2 in enumerate(p2_eff):
-            n_rep, m_rep = REPLICAS * N_ROWS, REPLICAS * rep_widths
             params = dict(figure="realdata-rf-replicated", d=d_rep, n=n_rep, m=m_rep,
                           p2=float(p2), ridge=lam, activation=ACTIVATION,
                           noise_real=pop.noise_real, draws=draws, data=pop.fingerprint,
@@ -123,8 +124,12 @@ def _gaussian_rows(ctx: Context, pop, w2, gauss: MonteCarloResult, theory: np.nd
                                    w_real=rep["w_real"], w_synth=rep["w_synth"],
                                    activation=ACTIVATION, draws=draws, seed=seed, progress=False)
 
-            mc = ctx.simulate(f"realdata rf replicated λ={lam:g} p2={float(p2):g}", params, run,
-                              expect={"test_error": (draws, rep_widths.size)})
+            started[j, k] = ctx.submit(f"realdata rf replicated λ={lam:g} p2={float(p2):g}",
+                                       params, run,
+                                       expect={"test_error": (draws, rep_widths.size)})
+    for j, lam in enumerate(RIDGES):
+        for k, p2 in enumerate(p2_eff):
+            mc = started[j, k].result()
             th_rep = rf_risk(rep["spectrum"], n=float(n_rep), m=m_rep.astype(float), p2=p2,
                              ridge=lam, noise_real=pop.noise_real, w_real=rep["w_real"],
                              w_synth=rep["w_synth"], activation=ACTIVATION).test_error
@@ -170,7 +175,7 @@ def digits_rf_figure(ctx: Context) -> FigureOutput:
     c2 = float(pop.excess_risk(w2))
     widths, lams = np.array(sz["widths"]), np.array(RIDGES)
     code = source_version(["modelcollapse.verify.realdata_rf"])
-    runs: dict[str, MonteCarloResult] = {}
+    runs: dict = {}
     grid = (widths.size, lams.size, len(P2))
     for route in sz["routes"]:
         params = dict(figure="realdata-rf", route=route, n=N_ROWS, m=widths, ridge=lams, p2=P2,
@@ -186,7 +191,8 @@ def digits_rf_figure(ctx: Context) -> FigureOutput:
         expect = {"test_error": (sz["draws"], *grid)}
         if route == "pool":
             expect.update(heldout_mse=expect["test_error"], heldout_excess=expect["test_error"])
-        runs[route] = ctx.simulate(f"realdata rf route={route}", params, run, expect=expect)
+        runs[route] = ctx.submit(f"realdata rf route={route}", params, run, expect=expect)
+    runs = {route: future.result() for route, future in runs.items()}  # they ran together
     p2_eff = np.array(runs["pool"].params["p2_effective"])
     theory = rrf.realdata_rf_theory(pop, w2, n=N_ROWS, m=widths[:, None, None],
                                     p2=p2_eff[None, None, :], ridge=lams[None, :, None],

@@ -32,6 +32,8 @@ finite-size bias is half as large (:mod:`modelcollapse.verify.reproduce._agreeme
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -124,8 +126,10 @@ def _replicated(s: np.ndarray, diag: dict) -> tuple[np.ndarray, dict]:
     return np.repeat(s, 2), {k: np.repeat(v, 2) / 2 for k, v in diag.items()}
 
 
-def _mc_points(ctx: Context, sizes: dict, idx: int, lam_of_n) -> tuple[list, np.ndarray, list]:
-    """Monte Carlo at the truncated spectrum and its replicate; agreement rows."""
+def _mc_points(ctx: Context, sizes: dict, idx: int, lam_of_n
+               ) -> Callable[[], tuple[list, np.ndarray, list]]:
+    """Start the Monte Carlo at the truncated spectrum and its replicate; the function that
+    collects the agreement rows and the means."""
     p2, c2 = CURVES[idx]
     d = sizes["mc_d"]
     j = np.arange(1, d + 1.0)
@@ -133,13 +137,11 @@ def _mc_points(ctx: Context, sizes: dict, idx: int, lam_of_n) -> tuple[list, np.
     diag = {k: scale * j**-e for k, (scale, e) in _diagonals(c2).items()}
     ns = np.asarray(sizes["mc_n"])
     lam = lam_of_n(ns)
-    points, means = [], []
     draws = ctx.settings.ridge_draws
+    started = []
     for k, n in enumerate(ns):
         n2 = round(p2 * n)
-        theory = ridge_risk(s, n=float(n), ridge=lam[k], p2=n2 / n, noise_real=NOISE,
-                            noise_synth=NOISE, **diag)
-        runs = []
+        futures = []
         for rep, (sk, dk) in enumerate(((s, diag), _replicated(s, diag))):
             size, rows = d * (rep + 1), int(n) * (rep + 1)
             count = draws * (ctx.settings.half_draws if rep == 0 else 1)
@@ -152,16 +154,26 @@ def _mc_points(ctx: Context, sizes: dict, idx: int, lam_of_n) -> tuple[list, np.
                 return simulate_ridge(sk, n=rows, ridge=[lam_k], p2=share, noise_real=NOISE,
                                       noise_synth=NOISE, draws=count, seed=seed, **dk)
 
-            mc = ctx.simulate(f"scaling p2={p2} c2={c2} n={rows} d={size}", params, run,
-                              expect={q: (count, 1) for q in QUANTITIES})
-            runs.append(SizedRun(size, {q: np.atleast_1d(getattr(theory, q)) for q in QUANTITIES},
-                                 mc))
-        points += compare(figure="scaling", series=f"p2={p2:g} c2={c2:g}", x_name="n",
-                          x=[float(n)], runs=runs, quantities=QUANTITIES)
-        big = runs[1].mc
-        means.append((float(np.ravel(big.mean["test_error"])[0]),
-                      float(np.ravel(big.stderr["test_error"])[0])))
-    return points, ns, means
+            futures.append((size, ctx.submit(f"scaling p2={p2} c2={c2} n={rows} d={size}",
+                                             params, run,
+                                             expect={q: (count, 1) for q in QUANTITIES})))
+        started.append((k, n, n2, futures))
+
+    def collect() -> tuple[list, np.ndarray, list]:
+        points, means = [], []
+        for k, n, n2, futures in started:
+            theory = ridge_risk(s, n=float(n), ridge=lam[k], p2=n2 / n, noise_real=NOISE,
+                                noise_synth=NOISE, **diag)
+            runs = [SizedRun(size, {q: np.atleast_1d(getattr(theory, q)) for q in QUANTITIES},
+                             future.result()) for size, future in futures]
+            points += compare(figure="scaling", series=f"p2={p2:g} c2={c2:g}", x_name="n",
+                              x=[float(n)], runs=runs, quantities=QUANTITIES)
+            big = runs[1].mc
+            means.append((float(np.ravel(big.mean["test_error"])[0]),
+                          float(np.ravel(big.stderr["test_error"])[0])))
+        return points, ns, means
+
+    return collect
 
 
 def scaling_figure(ctx: Context) -> FigureOutput:
@@ -176,6 +188,12 @@ def scaling_figure(ctx: Context) -> FigureOutput:
     ax, ax_slope = fig.subplots(1, 2, width_ratios=(1.35, 1.0))
     points, notes = [], []
     log_n = np.log(n)
+
+    def tuned_ridge(p2, c2):
+        return lambda ns: tuned_error(ns, p2, c2, lam_points=sizes["lam_points"])[1]
+
+    started = {idx: _mc_points(ctx, sizes, idx, tuned_ridge(*CURVES[idx]))
+               for idx in sizes["mc_curves"]}  # every run starts first: they overlap
     for idx, (p2, c2) in enumerate(CURVES):
         color, style = _COLORS[p2], _STYLES[c2] if p2 > 0 else "-"
         err, lam = tuned_error(n, p2, c2, lam_points=sizes["lam_points"])
@@ -199,10 +217,8 @@ def scaling_figure(ctx: Context) -> FigureOutput:
                      f"{measured_star:.3g}")
         notes.append(line)
         if idx in sizes["mc_curves"]:
-            def lam_of_n(ns, p2=p2, c2=c2):
-                return tuned_error(ns, p2, c2, lam_points=sizes["lam_points"])[1]
-
-            pts, ns, means = _mc_points(ctx, sizes, idx, lam_of_n)
+            lam_of_n = tuned_ridge(p2, c2)
+            pts, ns, means = started[idx]()
             points += pts
             d = sizes["mc_d"]
             fine = np.geomspace(ns[0], ns[-1] * 1.5, 25)

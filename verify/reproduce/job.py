@@ -134,16 +134,17 @@ def reproduce(
     the same, bit for bit.  BLAS runs single-threaded in every process
     (:func:`~modelcollapse.verify.engine.blas_threads`).
     """
-    from ..cluster import connect
+    from ..cluster import connect, overlapping_runs
     from ..engine import thread_limit, use_client
 
     with connect(workers=workers, scheduler=scheduler) as client, use_client(client), \
-            thread_limit():
+            thread_limit(), overlapping_runs(client) as executor:
         return _reproduce(out, mode=mode, figures=figures, seed=seed, use_cache=use_cache,
-                          cache_dir=cache_dir, progress=progress)
+                          cache_dir=cache_dir, progress=progress, executor=executor)
 
 
-def _reproduce(out, *, mode, figures, seed, use_cache, cache_dir, progress) -> ReproduceResult:
+def _reproduce(out, *, mode, figures, seed, use_cache, cache_dir, progress,
+               executor=None) -> ReproduceResult:
     settings = settings_for(mode)
     chosen = parse_figures(None) if figures is None else list(figures)
     for f in chosen:
@@ -156,7 +157,7 @@ def _reproduce(out, *, mode, figures, seed, use_cache, cache_dir, progress) -> R
     start = time.perf_counter()
     total = planned_runs(settings, chosen) + len(chosen)
     bar = tqdm(total=total, desc="modelcollapse reproduce", disable=not progress, unit="run")
-    ctx = Context(settings, cache, seed=seed, tick=bar.update)
+    ctx = Context(settings, cache, seed=seed, tick=bar.update, executor=executor)
     outputs: list[FigureOutput] = []
     files: list[Path] = []
     try:
