@@ -1,13 +1,21 @@
-"""Wall time of ``modelcollapse reproduce --quick``, split into theory / Monte Carlo / plotting.
+"""Wall time of ``modelcollapse reproduce --quick``, split into theory / Monte Carlo / plotting,
+and the speed-up of its Monte Carlo part on 2 local Dask workers.
 
-The command runs in a subprocess inside a temporary directory: once plain (the wall time, cold
-cache), once under :mod:`cProfile` with ``--no-cache`` (the breakdown; the cache of the first run
-would otherwise hide the Monte Carlo).  Time is attributed to a category through the call-graph
-edges that enter it from outside (so nested calls are not counted twice):
+:func:`run_reproduce`: the command runs in a subprocess inside a temporary directory: once plain
+(the wall time, cold cache), once under :mod:`cProfile` with ``--no-cache`` (the breakdown; the
+cache of the first run would otherwise hide the Monte Carlo).  Time is attributed to a category
+through the call-graph edges that enter it from outside (so nested calls are not counted twice):
 
 * theory: code under ``numerics/`` or ``theory/`` of the package;
 * Monte Carlo: ``verify/montecarlo*.py``;
 * plotting: anything in ``matplotlib``.
+
+:func:`run_reproduce_workers`: the Monte Carlo part of the command with ``--workers 2`` against
+``--workers 1`` (in process); target ≥ 1.8× on 2 idle cores.  For each worker count the command
+runs twice in one fresh folder, cold (every run simulated) and warm (every run read back from
+the cache the cold run wrote); the Monte Carlo part is cold − warm.  Theory, plotting, writing
+and the cluster's start and stop are in both runs and cancel; what the Monte Carlo costs beyond
+them — draws, scheduling, workers idle while the theory is computed — stays.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import time
 
 from _timing import Row
 
-__all__ = ["run_reproduce", "reproduce_available", "breakdown"]
+__all__ = ["run_reproduce", "run_reproduce_workers", "reproduce_available", "breakdown"]
 
 _CATEGORIES = {
     "theory": ("/numerics/", "/theory/"),
@@ -107,3 +115,37 @@ def run_reproduce(timeout: float = 1800.0) -> tuple[list[Row], dict[str, float]]
     note = (f"breakdown (profiled run, {profiled:.1f} s): {text}, other (imports, I/O, "
             f"CLI) {other:.1f} s")
     return [Row(name, wall, None, "info", None, [note])], checks
+
+
+def _timed(args: list[str], cwd: str, timeout: float) -> float:
+    """Wall time of the command line ``args``; raises RuntimeError with its last error line."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, "-", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise RuntimeError(f"exit status {proc.returncode}: {last[:120]}")
+    return time.perf_counter() - t0
+
+
+def run_reproduce_workers(timeout: float = 1800.0) -> tuple[list[Row], dict[str, float]]:
+    """The Monte Carlo part (cold − warm) of ``reproduce --quick`` on 2 workers against 1."""
+    name = "Monte Carlo part of reproduce --quick, 2 local Dask workers vs in process"
+    if not reproduce_available():
+        return [Row(name, None, None, "info", None, ["not available"])], {}
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            for workers in (1, 2):
+                args = ["reproduce", "--quick", "--no-progress", "--workers", str(workers),
+                        "--out", os.path.join(tmp, f"w{workers}")]
+                times[f"cold{workers}"] = _timed(args, tmp, timeout)
+                times[f"warm{workers}"] = _timed(args, tmp, timeout)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            return [Row(name, None, None, "info", None, [f"not available ({exc})"])], times
+    mc = {w: times[f"cold{w}"] - times[f"warm{w}"] for w in (1, 2)}
+    note = (f"whole command, cold cache: {times['cold1']:.1f} s in process, {times['cold2']:.1f} s "
+            f"on 2 workers ({times['cold1'] / times['cold2']:.2f}×); warm cache (no Monte "
+            f"Carlo): {times['warm1']:.1f} s and {times['warm2']:.1f} s")
+    return [Row(name, mc[2], mc[1], "speedup", 1.8, [note])], {**times, "mc1": mc[1],
+                                                                "mc2": mc[2]}

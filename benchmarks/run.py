@@ -88,6 +88,7 @@ def main(argv=None) -> int:
                                                   reps=1 if quick else 2)[0]
     if "reproduce" in sections:
         rows += bench_reproduce.run_reproduce()[0]
+        rows += bench_reproduce.run_reproduce_workers()[0]
     print(f"modelcollapse benchmarks ({'quick' if quick else 'full'}; BLAS threads "
           f"{args.threads}; min of {reps} interleaved reps)\n")
     if quick:

@@ -161,3 +161,21 @@ def test_reproduce_with_overlapping_runs_on_two_workers_matches_in_process(tmp_p
     one, two = ((tmp_path / w / "agreement.csv").read_text() for w in ("1", "2"))
     assert one.count("\n") > 40
     assert one == two
+
+
+def test_a_local_cluster_is_quiet_when_port_8787_is_taken():
+    """Dask's HTTP server defaults to port 8787 and warns when it is taken (a second cluster, or
+    a dashboard a user has open); the toolkit's clusters take any free port on 127.0.0.1."""
+    import warnings
+
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already taken by something else: the same situation
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cluster = local_cluster(1)
+            cluster.close()
+    assert not [w for w in caught if "8787" in str(w.message)]

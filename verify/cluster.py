@@ -54,9 +54,11 @@ def local_cluster(workers: int):
     # the Monte Carlo ran 1.4–2× slower in a worker than in process (benchmarks/bench_distributed).
     # _QUIET switches off what only a dashboard reads (there is none): each worker's statistical
     # profiler took the GIL every 10 ms and, with the monitors, cost 12 % of a core per worker.
+    # The scheduler's HTTP server takes any free port on 127.0.0.1: with the default (8787) a
+    # second cluster, or a Dask dashboard already open, printed "Port 8787 is already in use".
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env, **_QUIET}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=None,
+                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
                             silence_logs=logging.ERROR, env=env)
 
 
