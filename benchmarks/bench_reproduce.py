@@ -2,7 +2,7 @@
 and the speed-up of its Monte Carlo part on 2 local Dask workers.
 
 :func:`run_reproduce`: the command runs in a subprocess inside a temporary directory: once plain
-(the wall time, cold cache), once under :mod:`cProfile` with ``--no-cache`` (the breakdown; the
+(the wall time, cold cache), once under :mod:`cProfile` with ``--no-cache --workers 1`` (the breakdown, in process; the
 cache of the first run would otherwise hide the Monte Carlo).  Time is attributed to a category
 through the call-graph edges that enter it from outside (so nested calls are not counted twice):
 
@@ -92,7 +92,9 @@ def run_reproduce(timeout: float = 1800.0) -> tuple[list[Row], dict[str, float]]
     with tempfile.TemporaryDirectory() as tmp:
         prof = os.path.join(tmp, "reproduce.prof")
         results = {}
-        for label, target, extra in (("plain", "-", []), ("profiled", prof, ["--no-cache"])):
+        # profiled in process: on workers the draws would not be in this process's profile
+        for label, target, extra in (("plain", "-", []),
+                                     ("profiled", prof, ["--no-cache", "--workers", "1"])):
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(

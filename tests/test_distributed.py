@@ -179,3 +179,49 @@ def test_a_local_cluster_is_quiet_when_port_8787_is_taken():
             cluster = local_cluster(1)
             cluster.close()
     assert not [w for w in caught if "8787" in str(w.message)]
+
+
+def test_ctrl_c_on_two_workers_stops_cleanly_and_a_rerun_reuses_the_finished_runs(tmp_path):
+    """``reproduce`` on a local cluster, runs in flight: SIGINT once some runs are cached exits
+    130 with one line, promptly, leaving no partial entry; the rerun reads every run that
+    finished and computes the rest."""
+    out = tmp_path / "figs"
+    cache = out / ".mc-cache"
+    base = ["reproduce", "--quick", "--figures", "3", "--no-progress", "--out", str(out)]
+
+    def entries() -> list:
+        return [p for p in cache.iterdir() if not p.name.startswith(".")] if cache.is_dir() \
+            else []
+
+    code = ("import signal, sys\n"
+            # as a shell starts a foreground job (a background pytest ignores SIGINT)
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from modelcollapse.verify.cli import main\n"
+            f"sys.exit(main({[*base, '--workers', '2']!r}))\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(entries()) < 6:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no run finished within 120 s"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = child.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, err[-2000:]
+    assert err == "modelcollapse: interrupted\n"
+    assert waited < 20, waited  # not after the runs in flight, let alone the whole figure
+    finished = len(entries())
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []
+    assert not list(out.glob("*.png"))
+    from modelcollapse.verify.cli import main
+
+    assert main([*base, "--workers", "1"]) == 0
+    report = (out / "report.md").read_text()
+    assert f"Monte Carlo cache: {finished} hit(s), " in report

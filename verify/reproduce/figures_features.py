@@ -12,6 +12,7 @@ Figure 4 ratios, compared by the finite-size rule.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -231,12 +232,12 @@ def phase_classes(activation: str, psi: np.ndarray, phi: np.ndarray) -> np.ndarr
     return np.where(ok, cls, 0)
 
 
-def _phase_monte_carlo(ctx: Context, ax) -> tuple[list, list]:
-    """Δζ between the two widths of each ReLU cell on the same draws, at two sizes."""
+def _phase_monte_carlo(ctx: Context) -> Callable[[Any], tuple[list, list]]:
+    """Start the runs; the function ``collect(ax)`` that compares Δζ between the two widths of
+    each ReLU cell on the same draws, at two sizes, and draws the stars."""
     st = ctx.settings
-    points, notes = [], []
+    started = {}  # every run starts first: they overlap on a cluster
     for phi, a, b in PHASE_RELU_CELLS:
-        runs = []
         for k, n in enumerate((st.phase_mc_n, st.phase_mc_n // 2)):
             d = int(round(phi * n))
             m = np.round(np.array([a, b]) * n).astype(int)
@@ -250,26 +251,38 @@ def _phase_monte_carlo(ctx: Context, ax) -> tuple[list, list]:
                                    noise_synth=NOISE, gamma=ones, delta=ones, activation="relu",
                                    draws=draws, seed=seed)
 
-            mc = ctx.simulate(f"relu-phase phi={phi} psi={a}->{b} n={n}", params, run,
-                              expect={"zeta": (draws, 2)})
-            th = rf_risk(s, n=float(n), m=m.astype(float), p2=PHASE_P2, ridge=RIDGE,
-                         noise_real=NOISE, noise_synth=NOISE, gamma=ones, delta=ones,
-                         activation="relu").zeta
-            z = mc.draws["zeta"]
-            change = MonteCarloResult.from_draws({"zeta_change": z[:, 1:2] - z[:, 0:1]}, mc.seed)
-            runs.append(SizedRun(d, {"zeta_change": [th[1] - th[0]]}, change))
-        (row,) = compare(figure="relu_phase", series=f"φ={phi:g}, ψ {a:g}→{b:g}", x_name="psi",
-                         x=[float(np.sqrt(a * b))], runs=runs, quantities=("zeta_change",),
-                         shape=log_over_size)
-        points.append(row)
-        confirmed = abs(row.mc) > 3 * row.se and np.sign(row.mc) == np.sign(row.theory)
-        ax.plot([np.sqrt(a * b)], [phi], marker="*", ms=14, mec="black",
-                mfc="white" if confirmed else "0.5", zorder=5)
-        notes.append(f"ReLU, φ = {phi:g}, ψ {a:g} → {b:g}: Δζ theory {row.theory:.4g}, Monte "
-                     f"Carlo {row.mc:.4g} ± {row.se:.2g} (d = {row.d}); extrapolated difference "
-                     f"{row.intercept:+.2g} ± {row.intercept_se:.2g} (z = {row.z:+.2f}); sign "
-                     + ("confirmed" if confirmed else "not resolved"))
-    return points, notes
+            started.setdefault((phi, a, b), []).append((n, d, m, s, ones, ctx.submit(
+                f"relu-phase phi={phi} psi={a}->{b} n={n}", params, run,
+                expect={"zeta": (draws, 2)})))
+
+    def collect(ax) -> tuple[list, list]:
+        points, notes = [], []
+        for phi, a, b in PHASE_RELU_CELLS:
+            runs = []
+            for n, d, m, s, ones, future in started[phi, a, b]:
+                mc = future.result()
+                th = rf_risk(s, n=float(n), m=m.astype(float), p2=PHASE_P2, ridge=RIDGE,
+                             noise_real=NOISE, noise_synth=NOISE, gamma=ones, delta=ones,
+                             activation="relu").zeta
+                z = mc.draws["zeta"]
+                change = MonteCarloResult.from_draws({"zeta_change": z[:, 1:2] - z[:, 0:1]},
+                                                     mc.seed)
+                runs.append(SizedRun(d, {"zeta_change": [th[1] - th[0]]}, change))
+            (row,) = compare(figure="relu_phase", series=f"φ={phi:g}, ψ {a:g}→{b:g}",
+                             x_name="psi", x=[float(np.sqrt(a * b))], runs=runs,
+                             quantities=("zeta_change",), shape=log_over_size)
+            points.append(row)
+            confirmed = abs(row.mc) > 3 * row.se and np.sign(row.mc) == np.sign(row.theory)
+            ax.plot([np.sqrt(a * b)], [phi], marker="*", ms=14, mec="black",
+                    mfc="white" if confirmed else "0.5", zorder=5)
+            notes.append(f"ReLU, φ = {phi:g}, ψ {a:g} → {b:g}: Δζ theory {row.theory:.4g}, "
+                         f"Monte Carlo {row.mc:.4g} ± {row.se:.2g} (d = {row.d}); extrapolated "
+                         f"difference {row.intercept:+.2g} ± {row.intercept_se:.2g} "
+                         f"(z = {row.z:+.2f}); sign "
+                         + ("confirmed" if confirmed else "not resolved"))
+        return points, notes
+
+    return collect
 
 
 def relu_phase_figure(ctx: Context) -> FigureOutput:
@@ -278,6 +291,7 @@ def relu_phase_figure(ctx: Context) -> FigureOutput:
     The sign of ``∂ζ/∂ψ`` over (ψ, φ = d/n) for ReLU features and, on the same grid and code path
     (``activation="linear"`` is Theorem 2), for random projections.
     """
+    collect = _phase_monte_carlo(ctx)  # the runs go on while the theory is computed
     k = max(ctx.settings.theory_points // 2, 30)
     psi = np.geomspace(*PHASE_PSI, 2 * k)
     phi = np.linspace(*PHASE_PHI, k)
@@ -295,7 +309,7 @@ def relu_phase_figure(ctx: Context) -> FigureOutput:
     on_diag = (psi <= 1) & (psi >= PHASE_PHI[0])
     axes[1].plot(psi[on_diag], psi[on_diag], color="black", ls="--", lw=1)
     axes[0].set_ylabel("φ = d/n (dimension per training row)")
-    points, notes = _phase_monte_carlo(ctx, axes[0])
+    points, notes = collect(axes[0])
     handles = [Patch(facecolor=c, edgecolor="0.5", label=lab)
                for c, lab in zip(_PHASE_COLORS, _PHASE_CLASSES, strict=True)]
     handles += style_handles([

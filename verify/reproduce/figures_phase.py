@@ -18,6 +18,9 @@ change of ζ between two widths on the same draws (nested widths), at two sizes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
@@ -25,7 +28,7 @@ from matplotlib.patches import Patch
 from .._result import MonteCarloResult
 from ._agreement import SizedRun, compare
 from ._context import Context, FigureOutput
-from ._rp import RP_NOISE, RP_RIDGE, rp_runs
+from ._rp import RP_NOISE, RP_RIDGE, rp_start
 from ._style import new_figure, style_handles
 
 __all__ = ["phase_figure", "window_lower", "window_threshold", "PHASE_P2", "PHASE_PHI",
@@ -125,6 +128,7 @@ def phase_figure(ctx: Context) -> FigureOutput:
     """Sign of ∂ζ/∂ψ over (ψ, φ) at p2 = 0.95 and over (ψ, p2) at φ = 0.7, with the closed-form
     boundaries and a Monte Carlo check of the change of ζ at a few cells."""
     st = ctx.settings
+    collect = _monte_carlo(ctx)  # the runs go on while the theory is computed
     psi_a = np.geomspace(0.1, 3.0, st.phase_psi)
     phis = np.linspace(0.3, 1.6, st.phase_rows)
     phis = phis[np.abs(phis - 1) > 1e-6]
@@ -170,7 +174,7 @@ def phase_figure(ctx: Context) -> FigureOutput:
     ax.set_title(f"(b) the mitigation window over (ψ, p2), φ = {PHASE_PHI:g}", fontsize=9)
     ax.text(PANEL_B_PSI[0] + 0.01, threshold + 0.01,
             f"p2 = φ/(4φ−2φ²−1) = {threshold:.3f}", fontsize=7)
-    points, notes, star_kinds = _monte_carlo(ctx, axes)
+    points, notes, star_kinds = collect(axes)
     present = sorted(set(np.unique(cls_a).tolist()) | set(np.unique(cls_b).tolist()))
     handles = [Patch(facecolor=_COLORS[k], edgecolor="0.5", label=_CLASSES[k])
                for k in present]
@@ -219,40 +223,48 @@ def phase_figure(ctx: Context) -> FigureOutput:
                         "collapse?", fig, caption, points, notes)
 
 
-def _monte_carlo(ctx: Context, axes) -> tuple[list, list, list]:
+def _monte_carlo(ctx: Context) -> Callable[[Any], tuple[list, list, list]]:
+    """Start the runs of the cells; the function ``collect(axes)`` that compares and draws."""
     st = ctx.settings
-    points, notes, kinds = [], [], []
-    for phi, p2, a, b in PHASE_CELLS[: st.phase_mc_points]:
-        _, runs = rp_runs(ctx, f"phase phi={phi} p2={p2} psi={a}->{b}", kind="isotropic",
-                          p2=p2, c2=PHASE_C2, psi=(a, b), phi=phi, n_large=st.phase_mc_n,
-                          quantities=("zeta",))
-        diffs = []
-        for r in runs:
-            z = r.mc.draws["zeta"]
-            mc = MonteCarloResult.from_draws({"zeta_change": z[:, 1:2] - z[:, 0:1]}, r.mc.seed)
-            th = np.atleast_1d(r.theory["zeta"])
-            diffs.append(SizedRun(r.d, {"zeta_change": [th[1] - th[0]]}, mc))
-        (row,) = compare(figure="phase", series=f"φ={phi:g}, p2={p2:g}, ψ {a:g}→{b:g}",
-                         x_name="psi", x=[np.sqrt(a * b)], runs=diffs,
-                         quantities=("zeta_change",))
-        points.append(row)
-        resolved = abs(row.mc) > 3 * row.se
-        same = np.sign(row.mc) == np.sign(row.theory)
-        face = "white" if resolved and same else ("0.6" if not resolved else "black")
-        if face not in kinds:
-            kinds.append(face)
-        psi_mid = np.sqrt(a * b)
-        if p2 == PHASE_P2:
-            axes[0].plot([psi_mid], [phi], marker="*", ms=13, mec="black", mfc=face, zorder=5)
-        if phi == PHASE_PHI:
-            axes[1].plot([psi_mid], [p2], marker="*", ms=13, mec="black", mfc=face, zorder=5)
-        notes.append(
-            f"Monte Carlo φ = {phi:g}, p2 = {p2:g}, ψ {a:g} → {b:g}: Δζ theory {row.theory:.4g}, "
-            f"Monte Carlo {row.mc:.4g} ± {row.se:.2g} (d = {row.d}); extrapolated difference "
-            f"{row.intercept:+.2g} ± {row.intercept_se:.2g} (z = {row.z:+.2f}) — "
-            + ("sign confirmed" if resolved and same else
-               "sign not resolved" if not resolved else "OPPOSITE SIGN"))
-    return points, notes, kinds
+    cells = PHASE_CELLS[: st.phase_mc_points]
+    started = [rp_start(ctx, f"phase phi={phi} p2={p2} psi={a}->{b}", kind="isotropic", p2=p2,
+                        c2=PHASE_C2, psi=(a, b), phi=phi, n_large=st.phase_mc_n,
+                        quantities=("zeta",)) for phi, p2, a, b in cells]  # they overlap
+
+    def collect(axes) -> tuple[list, list, list]:
+        points, notes, kinds = [], [], []
+        for (phi, p2, a, b), start in zip(cells, started, strict=True):
+            _, runs = start()
+            diffs = []
+            for r in runs:
+                z = r.mc.draws["zeta"]
+                mc = MonteCarloResult.from_draws({"zeta_change": z[:, 1:2] - z[:, 0:1]}, r.mc.seed)
+                th = np.atleast_1d(r.theory["zeta"])
+                diffs.append(SizedRun(r.d, {"zeta_change": [th[1] - th[0]]}, mc))
+            (row,) = compare(figure="phase", series=f"φ={phi:g}, p2={p2:g}, ψ {a:g}→{b:g}",
+                             x_name="psi", x=[np.sqrt(a * b)], runs=diffs,
+                             quantities=("zeta_change",))
+            points.append(row)
+            resolved = abs(row.mc) > 3 * row.se
+            same = np.sign(row.mc) == np.sign(row.theory)
+            face = "white" if resolved and same else ("0.6" if not resolved else "black")
+            if face not in kinds:
+                kinds.append(face)
+            psi_mid = np.sqrt(a * b)
+            if p2 == PHASE_P2:
+                axes[0].plot([psi_mid], [phi], marker="*", ms=13, mec="black", mfc=face, zorder=5)
+            if phi == PHASE_PHI:
+                axes[1].plot([psi_mid], [p2], marker="*", ms=13, mec="black", mfc=face, zorder=5)
+            notes.append(
+                f"Monte Carlo φ = {phi:g}, p2 = {p2:g}, ψ {a:g} → {b:g}: Δζ theory "
+                f"{row.theory:.4g}, Monte Carlo {row.mc:.4g} ± {row.se:.2g} (d = {row.d}); "
+                f"extrapolated difference {row.intercept:+.2g} ± {row.intercept_se:.2g} "
+                f"(z = {row.z:+.2f}) — "
+                + ("sign confirmed" if resolved and same else
+                   "sign not resolved" if not resolved else "OPPOSITE SIGN"))
+        return points, notes, kinds
+
+    return collect
 
 
 def planned_phase_runs(settings) -> int:

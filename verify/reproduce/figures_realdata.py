@@ -19,7 +19,9 @@ theory is the same, the finite-size bias halves.  It is simulated with
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -32,6 +34,8 @@ from modelcollapse.numerics import ridge_risk
 
 from .. import realdata as rd
 from .._result import MonteCarloResult
+from ..cluster import overlapping_runs
+from ..engine import current_client
 from ..montecarlo import simulate_ridge
 from ._agreement import SizedRun, compare
 from ._context import Context, FigureOutput
@@ -154,9 +158,10 @@ def _replicated(pop, w2) -> dict:
                 w_synth=np.repeat(pop.eigenbasis(w2), k) / np.sqrt(k))
 
 
-def _digits_agreement(ctx: Context, pop, w2, gaussian: MonteCarloResult, theory: np.ndarray,
-                      ns, lams, p2s, draws: int) -> list:
-    """Gaussian route at d = 54 and the replicated problem at d = 108, per (λ, p2) over n."""
+def _digits_agreement(ctx: Context, pop, w2, ns, lams, p2s, draws: int
+                      ) -> Callable[[MonteCarloResult, np.ndarray], list]:
+    """Start the replicated problem at d = 108; the function ``collect(gaussian, theory)`` that
+    compares it and the Gaussian route at d = 54, per (λ, p2) over n."""
     rep = _replicated(pop, w2)
     d_rep = rep["spectrum"].size
     rep_draws = max(10, draws // 5)  # noise integrated exactly: far smaller se per draw
@@ -166,24 +171,39 @@ def _digits_agreement(ctx: Context, pop, w2, gaussian: MonteCarloResult, theory:
                   generator=(GENERATOR_ROWS, GENERATOR_RIDGE, GENERATOR_SEED))
 
     def run(seed):
-        """Every (n, p2) of the grid, each from its own child seed; one result (n, λ, p2)."""
+        """Every (n, p2) of the grid, each from its own child seed; one result (n, λ, p2).  On
+        a cluster the grid's simulations overlap (:func:`overlapping_runs`)."""
         seeds = np.random.SeedSequence(seed).generate_state(ns.size * p2s.size)
         out = np.empty((rep_draws, ns.size, lams.size, p2s.size))
         p2_eff = np.empty((ns.size, p2s.size))
-        for i, n_rep in enumerate(rows):
-            for k, p2 in enumerate(p2s):
-                mc = simulate_ridge(rep["spectrum"], n=int(n_rep), p2=float(p2), ridge=lams,
-                                    noise_real=pop.noise_real, noise_synth=0.0,
-                                    w_real=rep["w_real"], w_synth=rep["w_synth"],
-                                    draws=rep_draws, seed=int(seeds[i * p2s.size + k]),
-                                    progress=False)
+        client = current_client()
+        grid = [(i, k, functools.partial(
+            simulate_ridge, rep["spectrum"], n=int(n_rep), p2=float(p2), ridge=lams,
+            noise_real=pop.noise_real, noise_synth=0.0, w_real=rep["w_real"],
+            w_synth=rep["w_synth"], draws=rep_draws, seed=int(seeds[i * p2s.size + k]),
+            progress=False, client=client))
+            for i, n_rep in enumerate(rows) for k, p2 in enumerate(p2s)]
+        with overlapping_runs(client) as pool:
+            done = [pool.submit(call) if pool else None for _, _, call in grid]
+            for (i, k, call), future in zip(grid, done, strict=True):
+                mc = future.result() if future else call()
                 out[:, i, :, k] = mc.draws["test_error"]
                 p2_eff[i, k] = mc.params["p2_effective"]
         return MonteCarloResult.from_draws({"test_error": out}, seed,
                                            dict(params, p2_effective=p2_eff.tolist()))
 
-    big = ctx.simulate("realdata digits replicated", params, run,
-                       expect={"test_error": (rep_draws, ns.size, lams.size, p2s.size)})
+    started = ctx.submit("realdata digits replicated", params, run,
+                         expect={"test_error": (rep_draws, ns.size, lams.size, p2s.size)})
+
+    def collect(gaussian: MonteCarloResult, theory: np.ndarray) -> list:
+        return _digits_rows(started.result(), gaussian, theory, rep, pop, d_rep, rows, ns, lams,
+                            p2s)
+
+    return collect
+
+
+def _digits_rows(big, gaussian, theory, rep, pop, d_rep, rows, ns, lams, p2s) -> list:
+    """The agreement rows of :func:`_digits_agreement`."""
     p2_eff = np.array(big.params["p2_effective"])
     th_big = ridge_risk(rep["spectrum"], n=rows[:, None, None].astype(float),
                         p2=p2_eff[:, None, :], ridge=lams[None, :, None],
@@ -212,6 +232,7 @@ def digits_figure(ctx: Context) -> FigureOutput:
     w2 = rd.ridge_generator(pop, rows=GENERATOR_ROWS, ridge=GENERATOR_RIDGE, seed=GENERATOR_SEED)
     c2 = float(pop.excess_risk(w2))
     ns, lams, p2s = np.array(sz["n"]), np.array(sz["ridge"]), np.array(sz["p2"])
+    agreement = _digits_agreement(ctx, pop, w2, ns, lams, p2s, sz["draws"])  # starts first
     runs = {}
     for route in rd.ROUTES:
         params = dict(figure="realdata-digits", route=route, n=ns, ridge=lams, p2=p2s,
@@ -232,8 +253,7 @@ def digits_figure(ctx: Context) -> FigureOutput:
     p2_eff = np.array(runs["gaussian"].params["p2_effective"])  # (n, p2)
     theory = rd.realdata_ridge_theory(pop, w2, n=ns[:, None, None], p2=p2_eff[:, None, :],
                                       ridge=lams[None, :, None]).test_error  # (n, λ, p2)
-    points = _digits_agreement(ctx, pop, w2, runs["gaussian"], theory, ns, lams, p2s,
-                               sz["draws"])
+    points = agreement(runs["gaussian"], theory)
 
     fig, axes = _new_figure(3)
     n_line = np.geomspace(ns.min() * 0.8, max(ns.max() * 1.25, pop.size * 1.1), 200)
