@@ -13,13 +13,14 @@ from matplotlib.colors import to_rgba
 from modelcollapse.numerics.phase import phase_diagram
 from modelcollapse.verify import MonteCarloResult
 from modelcollapse.verify.reproduce import Context, MonteCarloCache, settings_for
+from modelcollapse.verify.reproduce._context import derived_seed
 from modelcollapse.verify.reproduce._rp import RP_N, width_branches
 from modelcollapse.verify.reproduce.figures_phase import (
     phase_figure,
     window_lower,
     window_threshold,
 )
-from modelcollapse.verify.reproduce.job import FIGURES
+from modelcollapse.verify.reproduce.job import FIGURES, PREFETCH
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every figure of a run (the real-data ones need scikit-learn, a dependency).
@@ -27,28 +28,44 @@ ALL = [*FIGURES, "phase"]
 
 
 class RecordingContext(Context):
-    """A Context that records every run (``submit``, which ``simulate`` calls): label,
-    ``expect`` and the result."""
+    """A Context that records every run it starts (``submit``, which ``simulate`` calls; a run
+    submitted again is not started again): label, ``expect``, the result and ``stage``."""
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.calls = []
+        self.stage = "figure"
 
     def submit(self, label, params, run, expect=None):
+        new = self.cache.key(params, derived_seed(self.seed, label)) not in self._started
         future = super().submit(label, params, run, expect)
-        self.calls.append((label, expect, future.result()))
+        if new:
+            self.calls.append((label, expect, future.result(), self.stage))
         return future
 
 
 @pytest.fixture(scope="module")
 def rendered():
-    """Every figure once, tiny settings, no cache: ``{name: (output, calls)}``."""
+    """Every figure once, tiny settings, no cache, its runs started first as the job does on a
+    cluster (``PREFETCH``): ``{name: (output, calls)}``."""
     out = {}
     for f in ALL:
         ctx = RecordingContext(settings_for("tiny"), MonteCarloCache(None), seed=0)
+        ctx.stage = "prefetch"
+        PREFETCH[f](ctx)
+        ctx.stage = "figure"
         result = phase_figure(ctx) if f == "phase" else FIGURES[f](ctx)
         out[result.name] = (result, ctx.calls)
     return out
+
+
+def test_the_job_starts_every_run_before_its_figure(rendered):
+    """What the figure starts itself was not started early: only runs whose parameters come
+    from another run's result (the digits_rf replicated problem takes the realised p2)."""
+    for name, (_, calls) in rendered.items():
+        assert any(stage == "prefetch" for *_, stage in calls), name
+        late = [label for label, *_, stage in calls if stage == "figure"]
+        assert all(label.startswith("realdata rf replicated") for label in late), (name, late)
 
 
 def test_the_progress_total_counts_every_monte_carlo_run(rendered):
@@ -68,7 +85,7 @@ def _legend_texts(fig) -> str:
 def test_every_monte_carlo_run_states_its_expected_shapes(rendered):
     for name, (_, calls) in rendered.items():
         assert calls, f"{name}: no Monte Carlo run"
-        for label, expect, result in calls:
+        for label, expect, result, _ in calls:
             assert expect, f"{name}: {label} without expect="
             for q, shape in expect.items():
                 assert result.draws[q].shape == tuple(shape), (name, label, q)

@@ -57,6 +57,7 @@ class Context:
     seed: int = 0
     tick: Callable[[], None] | None = None
     executor: Executor | None = None
+    _started: dict = field(default_factory=dict, init=False, repr=False)
 
     def submit(
         self,
@@ -71,9 +72,15 @@ class Context:
         read to the shape ``(n_draws, *grid)`` of its draws; a cached entry that does not hold
         them is recomputed (see :meth:`MonteCarloCache.load`).  Without it only the entry's own
         consistency is checked.  The seed depends on ``label`` only, so the result is the same
-        whichever runs overlap.
+        whichever runs overlap.  A run submitted twice (the same label and parameters) is run
+        once: the second call gets the first call's future — so the job can start a figure's
+        runs early (:data:`~modelcollapse.verify.reproduce.job.PREFETCH`) and the figure, when
+        it comes, finds them under way.
         """
         seed = derived_seed(self.seed, label)
+        key = self.cache.key(params, seed)
+        if key in self._started:
+            return self._started[key]
 
         def job() -> MonteCarloResult:
             result = self.cache.get_or_compute(params, seed, lambda: run(seed), expect=expect)
@@ -82,11 +89,12 @@ class Context:
             return result
 
         if self.executor is None:
-            done: Future = Future()
-            done.set_result(job())
-            return done
-        # the thread sees the caller's context (the Dask client of use_client)
-        return self.executor.submit(contextvars.copy_context().run, job)
+            future: Future = Future()
+            future.set_result(job())
+        else:  # the thread sees the caller's context (the Dask client of use_client)
+            future = self.executor.submit(contextvars.copy_context().run, job)
+        self._started[key] = future
+        return future
 
     def simulate(
         self,

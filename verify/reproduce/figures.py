@@ -50,6 +50,7 @@ __all__ = [
     "figure4",
     "figure5",
     "FIGURES",
+    "PREFETCH",
     "FIG3_C2",
     "FIG3_P2",
     "planned_runs",
@@ -131,10 +132,7 @@ def figure3(ctx: Context) -> FigureOutput:
     fig, axes = new_figure(len(FIG3_C2), width=4.8, height=4.4)
     colors = dict(zip(FIG3_P2, distinct_colors(len(FIG3_P2)), strict=True))
     points = []
-    # every series' runs start first (they overlap on a cluster); p2 = 0 has no synthetic rows:
-    # one problem for any c², simulated once and shared by the panels
-    started = {(c2, p2): _fig3_mc(ctx, d, c2, p2) for c2 in FIG3_C2 for p2 in FIG3_P2}
-    started[0.0] = _fig3_mc(ctx, d, FIG3_C2[0], 0.0)
+    started = _fig3_runs(ctx)
     clean = None
     for ax, c2 in zip(axes, FIG3_C2, strict=True):
         n_max = _fig3_n_max(c2, d)
@@ -199,6 +197,16 @@ def figure3(ctx: Context) -> FigureOutput:
                         caption, points)
 
 
+def _fig3_runs(ctx: Context) -> dict:
+    """Start every series' runs (they overlap on a cluster); p2 = 0 has no synthetic rows: one
+    problem for any c², simulated once and shared by the panels.  ``(c², p2)`` or 0.0 → the
+    function that collects the series (:func:`_fig3_mc`)."""
+    d = ctx.settings.ridge_d
+    started = {(c2, p2): _fig3_mc(ctx, d, c2, p2) for c2 in FIG3_C2 for p2 in FIG3_P2}
+    started[0.0] = _fig3_mc(ctx, d, FIG3_C2[0], 0.0)
+    return started
+
+
 def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> Callable[[], tuple[list, list]]:
     """Start the runs of one (c², p2) series; the function that collects its agreement rows
     and the markers ``(n, mean, se)`` at d."""
@@ -252,6 +260,17 @@ def _fig3_mc(ctx: Context, d: int, c2: float, p2: float) -> Callable[[], tuple[l
 # --------------------------------------------------------------------------------------------
 
 
+def _fig1_runs(ctx: Context) -> tuple:
+    """Start the real-only runs and those of every (n2, c²) curve; their collectors."""
+    psi_mc = ctx.settings.fig1_mc_psi
+    start_x = rp_start(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0, psi=psi_mc,
+                       quantities=("test_error",))
+    start_y = {(n2, c2): rp_start(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic",
+                                  p2=n2 / RP_N, c2=c2, psi=psi_mc, quantities=("test_error",))
+               for n2 in FIG1_N2 for c2 in FIG1_C2}
+    return start_x, start_y
+
+
 def figure1(ctx: Context) -> FigureOutput:
     """Figure 1: Pareto diagram of (real-only error, mixed error) over widths m.
 
@@ -272,11 +291,7 @@ def figure1(ctx: Context) -> FigureOutput:
     fig, axes = new_figure(len(FIG1_N2), width=4.9, height=4.6)
     colors = dict(zip(FIG1_C2, distinct_colors(len(FIG1_C2)), strict=True))
     psi_mc = st.fig1_mc_psi
-    start_x = rp_start(ctx, "fig1 real-only", kind="isotropic", p2=0.0, c2=0.0, psi=psi_mc,
-                       quantities=("test_error",))
-    start_y = {(n2, c2): rp_start(ctx, f"fig1 n2={n2} c2={c2}", kind="isotropic",
-                                  p2=n2 / RP_N, c2=c2, psi=psi_mc, quantities=("test_error",))
-               for n2 in FIG1_N2 for c2 in FIG1_C2}
+    start_x, start_y = _fig1_runs(ctx)
     _, runs_x = start_x()
     points = compare(figure="fig1", series="real only (p2=0)", x_name="psi", x=psi_mc,
                      runs=runs_x, quantities=("test_error",))
@@ -392,6 +407,25 @@ def _rp_ylim(ax, curves) -> None:
     ax.set_ylim(finite.min() / 1.5, finite.max() * 1.5)
 
 
+def _width_runs(ctx: Context, name: str, series: list[tuple[str, float, float]]) -> list:
+    """Start the runs of every series of an error-against-width figure; their collectors."""
+    return [rp_start(ctx, f"{name} {label}", kind="harmonic", p2=p2, c2=c2,
+                     psi=ctx.settings.rp_mc_psi) for label, p2, c2 in series]
+
+
+def _fig2_runs(ctx: Context):
+    return rp_start(ctx, "fig2", kind="harmonic", p2=RP_N2 / RP_N, c2=FIG2_C2,
+                    psi=ctx.settings.rp_mc_psi)
+
+
+def _fig4_series() -> list[tuple[str, float, float]]:
+    return [(f"p2 = {p2:g}", p2, FIG4_C2) for p2 in FIG4_P2]
+
+
+def _fig5_series() -> list[tuple[str, float, float]]:
+    return [(f"c² = {c2:g}", RP_N2 / RP_N, c2) for c2 in FIG5_C2]
+
+
 def _error_vs_width(ctx: Context, name: str, series: list[tuple[str, float, float]], title: str,
                     caption: str) -> FigureOutput:
     s, gamma, dl1 = rp_setup(RP_D, "harmonic")
@@ -400,8 +434,7 @@ def _error_vs_width(ctx: Context, name: str, series: list[tuple[str, float, floa
     ax = axes[0]
     colors = distinct_colors(len(series))
     points, curves = [], []
-    started = [rp_start(ctx, f"{name} {label}", kind="harmonic", p2=p2, c2=c2,
-                        psi=ctx.settings.rp_mc_psi) for label, p2, c2 in series]
+    started = _width_runs(ctx, name, series)
     for (label, p2, c2), color, start in zip(series, colors, started, strict=True):
         th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2).test_error for m in branches]
         curves += th
@@ -449,7 +482,7 @@ def figure2(ctx: Context) -> FigureOutput:
     s, gamma, dl1 = rp_setup(RP_D, "harmonic")
     branches = width_branches(RP_N, ctx.settings.theory_points)
     p2, c2 = RP_N2 / RP_N, FIG2_C2
-    start = rp_start(ctx, "fig2", kind="harmonic", p2=p2, c2=c2, psi=ctx.settings.rp_mc_psi)
+    start = _fig2_runs(ctx)
     th = [rp_theory(s, gamma, dl1, n=RP_N, m=m, p2=p2, c2=c2) for m in branches]
     m_mc, runs = start()
     points = compare(figure="fig2", series=f"p2={p2:g}, c²={c2:g}", x_name="m", x=m_mc,
@@ -498,7 +531,7 @@ def figure2(ctx: Context) -> FigureOutput:
 
 def figure4(ctx: Context) -> FigureOutput:
     """Figure 4: test error against width for the p2 grid (c² = 0.1)."""
-    series = [(f"p2 = {p2:g}", p2, FIG4_C2) for p2 in FIG4_P2]
+    series = _fig4_series()
     caption = (f"Test error against width m for several synthetic fractions p2 at fixed n = "
                f"500 and quality c² = {FIG4_C2:g} (not stated in the paper): {_RP_PARAMS}.")
     return _error_vs_width(ctx, "fig4", series,
@@ -508,8 +541,7 @@ def figure4(ctx: Context) -> FigureOutput:
 
 def figure5(ctx: Context) -> FigureOutput:
     """Figure 5: test error against width for the c² grid (p2 = 0.4)."""
-    p2 = RP_N2 / RP_N
-    series = [(f"c² = {c2:g}", p2, c2) for c2 in FIG5_C2]
+    series = _fig5_series()
     caption = (f"Test error against width m for several qualities c² at n1 = 300, n2 = 200 "
                f"(p2 = 0.4): {_RP_PARAMS}. c² grid chosen here (the paper's is not stated).")
     return _error_vs_width(ctx, "fig5", series,
@@ -518,6 +550,11 @@ def figure5(ctx: Context) -> FigureOutput:
 
 #: Figure number (CLI ``--figures``) → function.
 FIGURES = {1: figure1, 2: figure2, 3: figure3, 4: figure4, 5: figure5}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+PREFETCH = {1: _fig1_runs, 2: _fig2_runs, 3: _fig3_runs,
+            4: lambda ctx: _width_runs(ctx, "fig4", _fig4_series()),
+            5: lambda ctx: _width_runs(ctx, "fig5", _fig5_series())}
 
 
 def _plan_fig3(settings) -> int:

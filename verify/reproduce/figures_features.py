@@ -31,7 +31,7 @@ from ._rp import width_branches
 from ._style import mc_errorbar, plot_branches, style_handles
 
 __all__ = ["relu_figure4", "relu_phase_figure", "phase_classes", "FEATURE_FIGURES",
-           "planned_feature_runs"]
+           "FEATURE_PREFETCH", "planned_feature_runs"]
 
 D, N, RIDGE, NOISE, C2 = 600, 500, 1e-8, 0.1, 0.1
 P2 = (0.0, 0.2, 0.6)
@@ -106,6 +106,12 @@ def _gap_note(kind: str, p2: float, r) -> str:
             f"difference {r.intercept:.3g} ± {r.intercept_se:.2g} (z = {r.z:.1f})")
 
 
+def _fig4_runs(ctx: Context) -> dict:
+    """Start every (spectrum, p2) series' runs (they overlap on a cluster); their collectors."""
+    return {(kind, p2): _runs(ctx, f"relu-fig4 p2={p2}", p2, ctx.settings.rp_mc_psi, kind)
+            for kind in SPECTRA for p2 in P2}
+
+
 def relu_figure4(ctx: Context) -> FigureOutput:
     """Test error against width for ReLU features, p2 ∈ {0, 0.2, 0.6} (the Figure 4 setting).
 
@@ -120,8 +126,7 @@ def relu_figure4(ctx: Context) -> FigureOutput:
     colors = ["tab:blue", "tab:orange", "tab:red"]
     d_mc = ctx.settings.rp_mc_d
     n_mc = int(round(N * d_mc / D))
-    started = {(kind, p2): _runs(ctx, f"relu-fig4 p2={p2}", p2, ctx.settings.rp_mc_psi, kind)
-               for kind in SPECTRA for p2 in P2}  # every run starts first: they overlap
+    started = _fig4_runs(ctx)
     for ax, kind in zip(axes, SPECTRA, strict=True):
         for p2, color in zip(P2, colors, strict=True):
             plot_branches(ax, branches, [_theory(D, N, b, p2, kind).test_error
@@ -339,6 +344,9 @@ def relu_phase_figure(ctx: Context) -> FigureOutput:
 
 #: Figure name → function (registration: see the module docstring of the job).
 FEATURE_FIGURES = {"relu_fig4": relu_figure4, "relu_phase": relu_phase_figure}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+FEATURE_PREFETCH = {"relu_fig4": _fig4_runs, "relu_phase": _phase_monte_carlo}
 
 
 def planned_feature_runs(settings, figures) -> int:

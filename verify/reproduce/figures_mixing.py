@@ -38,6 +38,7 @@ __all__ = [
     "generations_figure",
     "generations_exact",
     "MIXING_FIGURES",
+    "MIXING_PREFETCH",
     "planned_mixing_runs",
     "FIG9_PANELS",
     "FIG10_C0",
@@ -87,8 +88,7 @@ def figure9(ctx: Context) -> FigureOutput:
     printed = closed_form(mixing_theory.printed_corollary2(), mixing_theory.alpha, p2, c, sigma1,
                           sigma2, phi)
     mc_dims = FIG9_MC_D.get(st.mode, FIG9_MC_D["full"])
-    started = {(n1, n2): _fig9_mc(ctx, n1, d, n2, dm)  # every run starts first: they overlap
-               for (n1, d, n2s), dm in zip(FIG9_PANELS, mc_dims, strict=True) for n2 in n2s}
+    started = _fig9_runs(ctx)
     for ax, (n1, d, n2s), dm in zip(axes, FIG9_PANELS, mc_dims, strict=True):
         for color, n2 in zip(_COLORS, n2s, strict=False):
             n = n1 + n2
@@ -136,6 +136,13 @@ def figure9(ctx: Context) -> FigureOutput:
         f"{st.mixing_draws * st.half_draws} draws) for the extrapolated agreement rule."
     )
     return FigureOutput("fig9", "Figure 9 — weighted mixing", fig, caption, points, notes)
+
+
+def _fig9_runs(ctx: Context) -> dict:
+    """Start every curve's runs (they overlap on a cluster); ``(n1, n2)`` → its collector."""
+    mc_dims = FIG9_MC_D.get(ctx.settings.mode, FIG9_MC_D["full"])
+    return {(n1, n2): _fig9_mc(ctx, n1, d, n2, dm)
+            for (n1, d, n2s), dm in zip(FIG9_PANELS, mc_dims, strict=True) for n2 in n2s}
 
 
 def _fig9_mc(ctx: Context, n1: int, d: int, n2: int, dm: int) -> Callable[[Any, Any], list]:
@@ -187,17 +194,9 @@ def _fig9_mc(ctx: Context, n1: int, d: int, n2: int, dm: int) -> Callable[[Any, 
     return collect
 
 
-def figure10(ctx: Context) -> FigureOutput:
-    """Figure 10: iterative mixing, test error over 5 iterations for three initial qualities."""
+def _fig10_runs(ctx: Context) -> dict:
+    """Start the runs of every initial quality at two sizes; c0² → [(d, future)]."""
     d, n, steps = FIG10_D, FIG10_N, FIG10_STEPS
-    fig, axes = new_figure(1, width=6.4, height=4.8)
-    ax = axes[0]
-    ts = np.arange(steps + 1)
-    vals = {phi: d / n, p2: 0.5, sigma1: FIG10_NOISE, sigma2: FIG10_NOISE}
-    exact = closed_form(it.mixing_recursion()["E_t"].subs(vals), it.c0, it.step)
-    cor3 = closed_form(it.corollary3()["E_t"].subs(vals), it.c0, it.step)
-    clean = FIG10_NOISE**2 * (d / n) / (1 - d / n)
-    points = []
     started = {}  # every run starts first: they overlap on a cluster
     for c0 in FIG10_C0:
         for j, (dd, nn) in enumerate(((d, n), (d // 2, n // 2))):
@@ -213,6 +212,21 @@ def figure10(ctx: Context) -> FigureOutput:
             started.setdefault(c0, []).append((dd, ctx.submit(
                 f"fig10 c0={c0} d={dd}", params, run,
                 expect={"test_error": (draws, steps + 1)})))
+    return started
+
+
+def figure10(ctx: Context) -> FigureOutput:
+    """Figure 10: iterative mixing, test error over 5 iterations for three initial qualities."""
+    d, n, steps = FIG10_D, FIG10_N, FIG10_STEPS
+    fig, axes = new_figure(1, width=6.4, height=4.8)
+    ax = axes[0]
+    ts = np.arange(steps + 1)
+    vals = {phi: d / n, p2: 0.5, sigma1: FIG10_NOISE, sigma2: FIG10_NOISE}
+    exact = closed_form(it.mixing_recursion()["E_t"].subs(vals), it.c0, it.step)
+    cor3 = closed_form(it.corollary3()["E_t"].subs(vals), it.c0, it.step)
+    clean = FIG10_NOISE**2 * (d / n) / (1 - d / n)
+    points = []
+    started = _fig10_runs(ctx)
     for color, c0 in zip(_COLORS, FIG10_C0, strict=False):
         theory = np.array([exact(np.sqrt(c0), t) for t in ts])
         ax.semilogy(ts, theory, color=color, lw=1.6)
@@ -296,21 +310,13 @@ def generations_figure(ctx: Context) -> FigureOutput:
     ns = np.arange(GEN_N + 1)
     e_n = it.recursive_retraining()["E_N"]
     points = []
-    draws = st.mixing_draws
+    started = _generations_runs(ctx)
     for color, t in zip(_COLORS, GEN_T, strict=False):
         f = closed_form(e_n.subs({phi: GEN_D / t, it.phi0: GEN_D / GEN_T0, it.sigma0: 1.0,
                                   sigma1: 1.0}), it.generations)
         theory = np.array([float(f(k)) for k in ns])
         ax.plot(ns, theory, color=color, lw=1.6)
-        params = dict(figure="generations", d=GEN_D, t0=GEN_T0, t=t, n=GEN_N, draws=draws)
-
-        def run(seed, t=t):
-            return simulate_recursive_retraining(d=GEN_D, t0=GEN_T0, t=t, noise_generator=1.0,
-                                                 noise=1.0, generations=GEN_N, draws=draws,
-                                                 seed=seed, progress=False)
-
-        mc = ctx.simulate(f"generations T={t}", params, run,
-                          expect={"test_error": (draws, GEN_N + 1)})
+        mc = started[t].result()
         exact = generations_exact(d=GEN_D, t0=GEN_T0, t=t, noise_generator=1.0, noise=1.0,
                                   generations=ns)
         points += compare(figure="generations", series=f"T={t}", x_name="N", x=list(ns),
@@ -326,7 +332,7 @@ def generations_figure(ctx: Context) -> FigureOutput:
     ax.legend(handles=style_handles([(f"T = {t}", dict(color=col, lw=1.6))
                                      for col, t in zip(_COLORS, GEN_T, strict=False)]),
               fontsize=8, loc="upper left")
-    points += _generations_ridge_panel(ctx, axes[1])
+    points += _generations_ridge_panel(ctx, axes[1], started["ridge"])
     handles = style_handles([
         ("solid: theory (deterministic equivalent)", dict(ls="-")),
         ("dashed: exact finite-size expectation (a)", dict(ls="--", lw=0.8)),
@@ -355,7 +361,8 @@ def generations_figure(ctx: Context) -> FigureOutput:
                         fig, caption, points)
 
 
-def _generations_ridge_panel(ctx: Context, ax) -> list:
+def _generations_ridge_runs(ctx: Context) -> list:
+    """Start panel (b)'s runs at two sizes; [(d, λ, theory, future)]."""
     g = GEN_RIDGE
     gens, sig = np.array(g["generations"]), g["noise"]
     runs = []
@@ -365,9 +372,6 @@ def _generations_ridge_panel(ctx: Context, ax) -> list:
         s = harmonic(d)
         gamma = np.ones(d)  # tr ΣΓ = 1
         draws = _draws(ctx, j)
-        theory = recursive_retraining_risk(s, t0=t0, t=t, ridge=lam[None, :],
-                                           generations=gens[:, None], noise_generator=sig,
-                                           noise=sig, gamma=gamma)
         params = dict(figure="generations-ridge", d=d, t0=t0, t=t, draws=draws, noise=sig,
                       generations=int(gens.max()), ridge=lam.tolist())
 
@@ -377,9 +381,38 @@ def _generations_ridge_panel(ctx: Context, ax) -> list:
                                                  spectrum=s, ridge=lam, gamma=gamma,
                                                  draws=draws, seed=seed, progress=False)
 
-        mc = ctx.simulate(f"generations ridge d={d}", params, run,
-                          expect={"test_error": (draws, int(gens.max()) + 1, lam.size)})
-        runs.append((d, theory, mc))
+        runs.append((d, t0, t, lam, s, gamma, ctx.submit(
+            f"generations ridge d={d}", params, run,
+            expect={"test_error": (draws, int(gens.max()) + 1, lam.size)})))
+    return runs
+
+
+def _generations_runs(ctx: Context) -> dict:
+    """Start both panels' runs: T → the future of panel (a)'s run, "ridge" → panel (b)'s."""
+    draws = ctx.settings.mixing_draws
+    started: dict = {"ridge": _generations_ridge_runs(ctx)}
+    for t in GEN_T:
+        params = dict(figure="generations", d=GEN_D, t0=GEN_T0, t=t, n=GEN_N, draws=draws)
+
+        def run(seed, t=t):
+            return simulate_recursive_retraining(d=GEN_D, t0=GEN_T0, t=t, noise_generator=1.0,
+                                                 noise=1.0, generations=GEN_N, draws=draws,
+                                                 seed=seed, progress=False)
+
+        started[t] = ctx.submit(f"generations T={t}", params, run,
+                                expect={"test_error": (draws, GEN_N + 1)})
+    return started
+
+
+def _generations_ridge_panel(ctx: Context, ax, started: list) -> list:
+    g = GEN_RIDGE
+    gens, sig = np.array(g["generations"]), g["noise"]
+    runs = []
+    for d, t0, t, lam, s, gamma, future in started:
+        theory = recursive_retraining_risk(s, t0=t0, t=t, ridge=lam[None, :],
+                                           generations=gens[:, None], noise_generator=sig,
+                                           noise=sig, gamma=gamma)
+        runs.append((d, theory, future.result()))
     points = []
     lam = g["ridge"]
     lam_line = np.geomspace(lam.min(), lam.max(), 120)
@@ -417,6 +450,9 @@ def _generations_ridge_panel(ctx: Context, ax) -> list:
 
 #: Registry merged into the reproduce job.
 MIXING_FIGURES = {9: figure9, 10: figure10, "generations": generations_figure}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+MIXING_PREFETCH = {9: _fig9_runs, 10: _fig10_runs, "generations": _generations_runs}
 
 
 def planned_mixing_runs(settings, figures) -> int:

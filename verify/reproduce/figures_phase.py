@@ -32,7 +32,7 @@ from ._rp import RP_NOISE, RP_RIDGE, rp_start
 from ._style import new_figure, style_handles
 
 __all__ = ["phase_figure", "window_lower", "window_threshold", "PHASE_P2", "PHASE_PHI",
-           "PHASE_CELLS"]
+           "PHASE_CELLS", "PHASE_PREFETCH"]
 
 #: Panel (a): the (ψ, φ) plane at this synthetic fraction (the window is open for
 #: 0.53 < φ < 0.94).
@@ -265,6 +265,10 @@ def _monte_carlo(ctx: Context) -> Callable[[Any], tuple[list, list, list]]:
         return points, notes, kinds
 
     return collect
+
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+PHASE_PREFETCH = {"phase": _monte_carlo}
 
 
 def planned_phase_runs(settings) -> int:

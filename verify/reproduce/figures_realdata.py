@@ -45,6 +45,7 @@ __all__ = [
     "network_figure",
     "ngram_figure",
     "REALDATA_FIGURES",
+    "REALDATA_PREFETCH",
     "planned_realdata_runs",
     "REPLICAS",
     "REALDATA_RTOL",
@@ -222,17 +223,16 @@ def _digits_rows(big, gaussian, theory, rep, pop, d_rep, rows, ns, lams, p2s) ->
     return points
 
 
-def digits_figure(ctx: Context) -> FigureOutput:
-    """Ridge on real digits against Theorem 1 on their spectrum (four routes; module docs)."""
-    title = "Real data — Theorem 1 on the digits spectrum"
+def _digits_runs(ctx: Context) -> tuple:
+    """Start the replicated problem and the four routes (they overlap on a cluster); the
+    replicated problem's collector and route → future.  (None without scikit-learn.)"""
     if _sklearn_version() is None:
-        return _unavailable("digits", title, "scikit-learn is not installed")
+        return None
     sz = _sizes(ctx)["digits"]
     pop = rd.digits_population(target=DIGITS_TARGET)
     w2 = rd.ridge_generator(pop, rows=GENERATOR_ROWS, ridge=GENERATOR_RIDGE, seed=GENERATOR_SEED)
-    c2 = float(pop.excess_risk(w2))
     ns, lams, p2s = np.array(sz["n"]), np.array(sz["ridge"]), np.array(sz["p2"])
-    agreement = _digits_agreement(ctx, pop, w2, ns, lams, p2s, sz["draws"])  # starts first
+    agreement = _digits_agreement(ctx, pop, w2, ns, lams, p2s, sz["draws"])
     runs = {}
     for route in rd.ROUTES:
         params = dict(figure="realdata-digits", route=route, n=ns, ridge=lams, p2=p2s,
@@ -249,6 +249,20 @@ def digits_figure(ctx: Context) -> FigureOutput:
         if route == "pool":
             expect["heldout_excess"] = shape
         runs[route] = ctx.submit(f"realdata digits route={route}", params, run, expect=expect)
+    return agreement, runs
+
+
+def digits_figure(ctx: Context) -> FigureOutput:
+    """Ridge on real digits against Theorem 1 on their spectrum (four routes; module docs)."""
+    title = "Real data — Theorem 1 on the digits spectrum"
+    if _sklearn_version() is None:
+        return _unavailable("digits", title, "scikit-learn is not installed")
+    sz = _sizes(ctx)["digits"]
+    pop = rd.digits_population(target=DIGITS_TARGET)
+    w2 = rd.ridge_generator(pop, rows=GENERATOR_ROWS, ridge=GENERATOR_RIDGE, seed=GENERATOR_SEED)
+    c2 = float(pop.excess_risk(w2))
+    ns, lams, p2s = np.array(sz["n"]), np.array(sz["ridge"]), np.array(sz["p2"])
+    agreement, runs = _digits_runs(ctx)
     runs = {route: future.result() for route, future in runs.items()}  # they ran together
     p2_eff = np.array(runs["gaussian"].params["p2_effective"])  # (n, p2)
     theory = rd.realdata_ridge_theory(pop, w2, n=ns[:, None, None], p2=p2_eff[:, None, :],
@@ -381,12 +395,11 @@ def _digits_notes(pop, c2, runs, theory, ns, lams, p2s) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def network_figure(ctx: Context) -> FigureOutput:
-    """Two-layer ReLU networks on the digits, clean vs mixed labels, against hidden width."""
-    title = "Real data — a two-layer network on clean and mixed labels"
+def _network_run(ctx: Context):
+    """Start the network run; its future (None without scikit-learn)."""
     skl = _sklearn_version()
     if skl is None:
-        return _unavailable("network", title, "scikit-learn is not installed")
+        return None
     sz = _sizes(ctx)["network"]
     params = dict(figure="realdata-network", sklearn=skl, code=rd.source_version(), **sz)
 
@@ -402,7 +415,17 @@ def network_figure(ctx: Context) -> FigureOutput:
               "error_generator": (reps,), "c2_proxy": (reps,)}
     if sz["real_only"]:
         expect["mse_real_only"] = (reps, npp, nw)
-    mc = ctx.simulate("realdata network", params, run, expect=expect)
+    return ctx.submit("realdata network", params, run, expect=expect)
+
+
+def network_figure(ctx: Context) -> FigureOutput:
+    """Two-layer ReLU networks on the digits, clean vs mixed labels, against hidden width."""
+    title = "Real data — a two-layer network on clean and mixed labels"
+    skl = _sklearn_version()
+    if skl is None:
+        return _unavailable("network", title, "scikit-learn is not installed")
+    sz = _sizes(ctx)["network"]
+    mc = _network_run(ctx).result()
     widths = np.array(sz["widths"])
     p2s = np.array(mc.params["p2_effective"])
     reps = sz["repeats"]
@@ -511,13 +534,13 @@ def network_figure(ctx: Context) -> FigureOutput:
 # --------------------------------------------------------------------------------------------
 
 
-def ngram_figure(ctx: Context) -> FigureOutput:
-    """Character n-gram test loss against data size, clean vs mixed with weaker-model text."""
-    title = "Real data — a language-model analogue (character n-grams)"
-    try:
-        text = rd.python_docs_text()
-    except ImportError as exc:
-        return _unavailable("ngram", title, str(exc))
+def _ngram_run(ctx: Context, text: str | None = None):
+    """Start the n-gram run; its future (None without the bundled text)."""
+    if text is None:
+        try:
+            text = rd.python_docs_text()
+        except ImportError:
+            return None
     sz = _sizes(ctx)["ngram"]
     params = dict(figure="realdata-ngram", code=rd.source_version(),
                   corpus=hashlib.sha256(text.encode()).hexdigest()[:16], **sz)
@@ -527,9 +550,20 @@ def ngram_figure(ctx: Context) -> FigureOutput:
                                         seed=seed)
 
     ns_, np_, reps = len(sz["sizes"]), len(sz["p2"]), sz["repeats"]
-    mc = ctx.simulate("realdata ngram", params, run,
+    return ctx.submit("realdata ngram", params, run,
                       expect={"loss_clean": (reps, ns_), "loss_mixed": (reps, np_, ns_),
                               "loss_real_only": (reps, np_, ns_), "loss_generator": (reps,)})
+
+
+def ngram_figure(ctx: Context) -> FigureOutput:
+    """Character n-gram test loss against data size, clean vs mixed with weaker-model text."""
+    title = "Real data — a language-model analogue (character n-grams)"
+    try:
+        text = rd.python_docs_text()
+    except ImportError as exc:
+        return _unavailable("ngram", title, str(exc))
+    sz = _sizes(ctx)["ngram"]
+    mc = _ngram_run(ctx, text).result()
     sizes = np.array(mc.params["sizes"])
     p2s = np.array(mc.params["p2"])
     reps = sz["repeats"]
@@ -601,6 +635,9 @@ def ngram_figure(ctx: Context) -> FigureOutput:
 
 #: Registry merged into the reproduce job.
 REALDATA_FIGURES = {"digits": digits_figure, "network": network_figure, "ngram": ngram_figure}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+REALDATA_PREFETCH = {"digits": _digits_runs, "network": _network_run, "ngram": _ngram_run}
 
 
 def planned_realdata_runs(settings, figures) -> int:

@@ -41,7 +41,8 @@ from ._agreement import AgreementPoint, SizedRun, compare
 from ._context import Context, FigureOutput
 from .figures_realdata import _pm, _sklearn_version
 
-__all__ = ["digits_rf_figure", "REALDATA_RF_FIGURES", "planned_realdata_rf_runs", "sizes_of"]
+__all__ = ["digits_rf_figure", "REALDATA_RF_FIGURES", "REALDATA_RF_PREFETCH",
+           "planned_realdata_rf_runs", "sizes_of"]
 
 #: Training rows, ridges, synthetic fractions and activation of the experiment.
 N_ROWS, RIDGES, P2, ACTIVATION = 200, (1e-3, 0.1), (0.0, 0.5), "relu"
@@ -158,21 +159,14 @@ def _psi_axis(ax, psi_ticks) -> None:
     ax.grid(True, which="major", alpha=0.3)
 
 
-def digits_rf_figure(ctx: Context) -> FigureOutput:
-    """Ridge on random ReLU features of the digits against the Gaussian-equivalence theory, clean
-    and mixed labels, over ψ = m/n (module docstring)."""
-    title = "Real data — random ReLU features on the digits, clean and mixed labels"
+def _routes(ctx: Context) -> dict:
+    """Start the runs of every route (they overlap on a cluster); route → future (empty
+    without scikit-learn)."""
     if _sklearn_version() is None:
-        fig, axes = _new_figure()
-        for ax in axes.ravel():
-            ax.axis("off")
-        reason = "scikit-learn is not installed (the digits ship inside it)"
-        return FigureOutput("digits_rf", title, fig, f"Not run: {reason}.", [],
-                            [f"Not run: {reason}."])
+        return {}
     sz = sizes_of(ctx.settings.mode)
     pop = rd.digits_population(target=TARGET)
     w2 = rd.ridge_generator(pop, rows=GENERATOR_ROWS, ridge=GENERATOR_RIDGE, seed=GENERATOR_SEED)
-    c2 = float(pop.excess_risk(w2))
     widths, lams = np.array(sz["widths"]), np.array(RIDGES)
     code = source_version(["modelcollapse.verify.realdata_rf"])
     runs: dict = {}
@@ -192,7 +186,27 @@ def digits_rf_figure(ctx: Context) -> FigureOutput:
         if route == "pool":
             expect.update(heldout_mse=expect["test_error"], heldout_excess=expect["test_error"])
         runs[route] = ctx.submit(f"realdata rf route={route}", params, run, expect=expect)
-    runs = {route: future.result() for route, future in runs.items()}  # they ran together
+    return runs
+
+
+def digits_rf_figure(ctx: Context) -> FigureOutput:
+    """Ridge on random ReLU features of the digits against the Gaussian-equivalence theory, clean
+    and mixed labels, over ψ = m/n (module docstring)."""
+    title = "Real data — random ReLU features on the digits, clean and mixed labels"
+    if _sklearn_version() is None:
+        fig, axes = _new_figure()
+        for ax in axes.ravel():
+            ax.axis("off")
+        reason = "scikit-learn is not installed (the digits ship inside it)"
+        return FigureOutput("digits_rf", title, fig, f"Not run: {reason}.", [],
+                            [f"Not run: {reason}."])
+    sz = sizes_of(ctx.settings.mode)
+    pop = rd.digits_population(target=TARGET)
+    w2 = rd.ridge_generator(pop, rows=GENERATOR_ROWS, ridge=GENERATOR_RIDGE, seed=GENERATOR_SEED)
+    c2 = float(pop.excess_risk(w2))
+    widths, lams = np.array(sz["widths"]), np.array(RIDGES)
+    runs = {route: future.result()  # they ran together
+            for route, future in _routes(ctx).items()}
     p2_eff = np.array(runs["pool"].params["p2_effective"])
     theory = rrf.realdata_rf_theory(pop, w2, n=N_ROWS, m=widths[:, None, None],
                                     p2=p2_eff[None, None, :], ridge=lams[None, :, None],
@@ -351,6 +365,9 @@ def _notes(pop, c2, runs, theory, gaps, widths, lams, p2_eff, beyond, sz) -> lis
 
 #: Figure name → function (registration: see the module docstring of the job).
 REALDATA_RF_FIGURES = {"digits_rf": digits_rf_figure}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+REALDATA_RF_PREFETCH = {"digits_rf": _routes}
 
 
 def planned_realdata_rf_runs(settings, figures) -> int:

@@ -49,8 +49,8 @@ from ..montecarlo import simulate_ridge
 from ._agreement import SizedRun, compare
 from ._context import Context, FigureOutput
 
-__all__ = ["scaling_figure", "SCALING_FIGURES", "planned_scaling_runs", "tuned_error",
-           "derived_onset", "BETA", "R_SOURCE", "R_SHIFT", "NOISE"]
+__all__ = ["scaling_figure", "SCALING_FIGURES", "SCALING_PREFETCH", "planned_scaling_runs",
+           "tuned_error", "derived_onset", "BETA", "R_SOURCE", "R_SHIFT", "NOISE"]
 
 #: Spectral decay β, teacher and shift source exponents r, r_Δ, label noise σ.
 BETA, R_SOURCE, R_SHIFT, NOISE = 2.0, 0.25, 0.45, 0.5
@@ -176,6 +176,18 @@ def _mc_points(ctx: Context, sizes: dict, idx: int, lam_of_n
     return collect
 
 
+def _tuned_ridge(sizes: dict, p2: float, c2: float):
+    """n ↦ the tuned λ of the curve (p2, c²)."""
+    return lambda ns: tuned_error(ns, p2, c2, lam_points=sizes["lam_points"])[1]
+
+
+def _scaling_runs(ctx: Context) -> dict:
+    """Start every Monte Carlo curve's runs (they overlap on a cluster); index → collector."""
+    sizes = _sizes(ctx.settings.mode)
+    return {idx: _mc_points(ctx, sizes, idx, _tuned_ridge(sizes, *CURVES[idx]))
+            for idx in sizes["mc_curves"]}
+
+
 def scaling_figure(ctx: Context) -> FigureOutput:
     """Tuned test error against n at d = ∞, its floor, n* and the local slopes; Monte Carlo at
     the small-n end on the truncated spectrum."""
@@ -188,12 +200,7 @@ def scaling_figure(ctx: Context) -> FigureOutput:
     ax, ax_slope = fig.subplots(1, 2, width_ratios=(1.35, 1.0))
     points, notes = [], []
     log_n = np.log(n)
-
-    def tuned_ridge(p2, c2):
-        return lambda ns: tuned_error(ns, p2, c2, lam_points=sizes["lam_points"])[1]
-
-    started = {idx: _mc_points(ctx, sizes, idx, tuned_ridge(*CURVES[idx]))
-               for idx in sizes["mc_curves"]}  # every run starts first: they overlap
+    started = _scaling_runs(ctx)
     for idx, (p2, c2) in enumerate(CURVES):
         color, style = _COLORS[p2], _STYLES[c2] if p2 > 0 else "-"
         err, lam = tuned_error(n, p2, c2, lam_points=sizes["lam_points"])
@@ -217,7 +224,7 @@ def scaling_figure(ctx: Context) -> FigureOutput:
                      f"{measured_star:.3g}")
         notes.append(line)
         if idx in sizes["mc_curves"]:
-            lam_of_n = tuned_ridge(p2, c2)
+            lam_of_n = _tuned_ridge(sizes, p2, c2)
             pts, ns, means = started[idx]()
             points += pts
             d = sizes["mc_d"]
@@ -270,6 +277,9 @@ def scaling_figure(ctx: Context) -> FigureOutput:
 
 #: Figure name → function.
 SCALING_FIGURES = {"scaling": scaling_figure}
+
+#: Figure → the function that starts its Monte Carlo runs (the figure finds them under way).
+SCALING_PREFETCH = {"scaling": _scaling_runs}
 
 
 def planned_scaling_runs(settings, figures) -> int:

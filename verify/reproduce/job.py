@@ -17,14 +17,19 @@ from ._cache import MonteCarloCache
 from ._context import Context, FigureOutput
 from ._settings import settings_for
 from .figures import FIGURES as _PAPER_FIGURES
+from .figures import PREFETCH as _PAPER_PREFETCH
 from .figures import planned_runs as _planned_paper_runs
-from .figures_covariate import COVARIATE_FIGURES, planned_covariate_runs
-from .figures_features import FEATURE_FIGURES, planned_feature_runs
-from .figures_mixing import MIXING_FIGURES, planned_mixing_runs
-from .figures_phase import phase_figure, planned_phase_runs
-from .figures_realdata import REALDATA_FIGURES, planned_realdata_runs
-from .figures_realdata_rf import REALDATA_RF_FIGURES, planned_realdata_rf_runs
-from .figures_scaling import SCALING_FIGURES, planned_scaling_runs
+from .figures_covariate import COVARIATE_FIGURES, COVARIATE_PREFETCH, planned_covariate_runs
+from .figures_features import FEATURE_FIGURES, FEATURE_PREFETCH, planned_feature_runs
+from .figures_mixing import MIXING_FIGURES, MIXING_PREFETCH, planned_mixing_runs
+from .figures_phase import PHASE_PREFETCH, phase_figure, planned_phase_runs
+from .figures_realdata import REALDATA_FIGURES, REALDATA_PREFETCH, planned_realdata_runs
+from .figures_realdata_rf import (
+    REALDATA_RF_FIGURES,
+    REALDATA_RF_PREFETCH,
+    planned_realdata_rf_runs,
+)
+from .figures_scaling import SCALING_FIGURES, SCALING_PREFETCH, planned_scaling_runs
 from .report import summary_line, write_report, write_table
 
 #: Every figure of a run: the paper's 1–5, the mixing figures 9 and 10, "generations", the scaling
@@ -33,6 +38,13 @@ from .report import summary_line, write_report, write_table
 #: real-data figures "digits", "digits_rf", "network" and "ngram".
 FIGURES = {**_PAPER_FIGURES, **MIXING_FIGURES, **SCALING_FIGURES, **FEATURE_FIGURES,
            **COVARIATE_FIGURES, **REALDATA_FIGURES, **REALDATA_RF_FIGURES}
+
+#: Figure → the function that starts its Monte Carlo runs without drawing anything.  On a
+#: cluster the job calls them all first, in figure order: the workers then go from one figure's
+#: runs to the next while the figures are computed and drawn, and each figure finds its runs
+#: under way (:meth:`Context.submit` runs a label once).
+PREFETCH = {**_PAPER_PREFETCH, **MIXING_PREFETCH, **SCALING_PREFETCH, **FEATURE_PREFETCH,
+            **COVARIATE_PREFETCH, **REALDATA_PREFETCH, **REALDATA_RF_PREFETCH, **PHASE_PREFETCH}
 
 #: Names that stand for several figures.
 GROUPS = {"realdata": (*REALDATA_FIGURES, *REALDATA_RF_FIGURES), "features": (*FEATURE_FIGURES,)}
@@ -161,6 +173,10 @@ def _reproduce(out, *, mode, figures, seed, use_cache, cache_dir, progress,
     outputs: list[FigureOutput] = []
     files: list[Path] = []
     try:
+        if executor is not None:  # on a cluster: every run starts now, in figure order
+            bar.set_postfix_str("starting the Monte Carlo runs")
+            for f in chosen:
+                PREFETCH[f](ctx)
         for f in chosen:
             bar.set_postfix_str("phase diagram" if f == "phase" else f"figure {f}")
             result = phase_figure(ctx) if f == "phase" else FIGURES[f](ctx)
