@@ -2,12 +2,13 @@
 and the speed-up of its Monte Carlo part on 2 local Dask workers.
 
 :func:`run_reproduce`: the command runs in a subprocess inside a temporary directory: once plain
-(the wall time, cold cache), once under :mod:`cProfile` with ``--no-cache --workers 1`` (the breakdown, in process; the
-cache of the first run would otherwise hide the Monte Carlo).  Time is attributed to a category
-through the call-graph edges that enter it from outside (so nested calls are not counted twice):
+(the wall time, cold cache), once under :mod:`cProfile` with ``--no-cache --workers 1`` (the
+breakdown, in process; the cache of the first run would otherwise hide the Monte Carlo).  Time is
+attributed to a category through the call-graph edges that enter it from outside (so nested calls
+are not counted twice):
 
 * theory: code under ``numerics/`` or ``theory/`` of the package;
-* Monte Carlo: ``verify/montecarlo*.py``;
+* Monte Carlo: ``verify/montecarlo*.py`` (the real-data simulators are counted as "other");
 * plotting: anything in ``matplotlib``.
 
 :func:`run_reproduce_workers`: the Monte Carlo part of the command with ``--workers 2`` against
