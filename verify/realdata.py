@@ -48,24 +48,24 @@ causes (:data:`ROUTES`):
 
 What the measurements show (``modelcollapse reproduce --mode full``: 1000 draws a point, the
 report prints every point).  The Gaussian route agrees with the theory everywhere (at most
-+2.8 %, at n = 100 with λ = 1e-3: the O(1/n) bias, 1/(n − d − 1) = 2.2 % for least squares).
++2.4 %, at n = 100 with λ = 1e-3: the O(1/n) bias, 1/(n − d − 1) = 2.2 % for least squares).
 The real data depart from it in three ways, none of them tuned away:
 
 1. *Non-Gaussian features, weak ridge.*  At λ = 1e-3 (almost least squares), p2 = 0, real
-   features with independent noise (``"iid-noise"``) give +117 % at n = 100 ≈ 2d, +56 % at
-   n = 200, +13 % at 400, +5 % at 800 and +1 % at 1600; at λ = 0.1 only +1 to +4 %, and at
+   features with independent noise (``"iid-noise"``) give +109 % at n = 100 ≈ 2d, +51 % at
+   n = 200, +12 % at 400, +4 % at 800 and +1 % at 1600; at λ = 0.1 only +1 to +4 %, and at
    λ = 1 they agree within 1 %.  Digit pixels are bounded, sparse and strongly dependent: the
    small eigenvalues of their sample covariance fluctuate far more than Gaussian ones, and
    least squares divides by them.  A ridge that regularises them away restores universality.
 2. *x-dependent residuals.*  Real labels instead of independent noise (``"iid"``) add about 5
-   to 12 points at λ ≤ 0.1 (λ = 1e-3, n = 400: +25 % against +13 %; λ = 0.1, n = 200: +11 %
-   against +4 %) and nothing at λ = 1: the residual ``ε`` of the linear teacher is a function
+   to 11 points at λ ≤ 0.1 (λ = 1e-3, n = 400: +23 % against +12 %; λ = 0.1, n = 200: +9 %
+   against +3 %) and nothing at λ = 1: the residual ``ε`` of the linear teacher is a function
    of the image, larger on some images than on others, so it is not independent of the
    leverage of the rows it sits on.
 3. *The finite pool.*  Drawing without replacement (``"pool"``, the experiment itself) makes a
    large sample less variable than independent draws (the finite-population correction,
    ``(N − n)/(N − 1)`` for a mean).  At λ = 1e-3, p2 = 0 the error relative to the theory is
-   +109 % at n = 100, +47 % at 200, −4 % at 400, −37 % at 800 and −88 % at 1600 (89 % of the
+   +105 % at n = 100, +43 % at 200, −5 % at 400, −37 % at 800 and −88 % at 1600 (89 % of the
    population in the training set: least squares nearly recovers w1); at λ = 1 it is 1–3 %
    below the theory at every n.  Near n = 400 the first two effects and this one cancel by
    chance.
