@@ -42,6 +42,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -355,6 +356,11 @@ class MonteCarloCache:
         self.repaired = 0
         self.unstored = 0
         self.store_error: str | None = None
+        self._lock = threading.Lock()  # the counters, when runs overlap in threads
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
 
     @property
     def enabled(self) -> bool:
@@ -419,13 +425,13 @@ class MonteCarloCache:
         # them (BadZipFile, NotImplementedError for an unknown zip version, RuntimeError for an
         # "encrypted" member, struct/zlib errors, ...) means the same thing, a bad entry.
         except Exception:
-            self.repaired += 1
+            self._count("repaired")
             return None
         if (meta["key"] != key or meta["version"] != self.version or meta["format"] != _FORMAT
                 or meta["seed"] < 0 or (seed is not None and meta["seed"] != seed)
                 or meta["checksum"] != _checksum(meta, draws, coords)
                 or (expect is not None and not _meets(meta["shapes"], expect))):
-            self.repaired += 1
+            self._count("repaired")
             return None
         return MonteCarloResult.from_draws(draws, meta["seed"], meta["params"],
                                            model=meta["model"], coords=coords)
@@ -495,9 +501,9 @@ class MonteCarloCache:
         key = self.key(params, seed)
         found = self._load(key, wanted, _seed(seed))
         if found is not None:
-            self.hits += 1
+            self._count("hits")
             return found
-        self.misses += 1
+        self._count("misses")
         result = compute()
         if wanted is not None and not _meets({k: np.shape(v) for k, v in result.draws.items()},
                                              wanted):
@@ -508,7 +514,7 @@ class MonteCarloCache:
             try:
                 self.store(key, result)
             except OSError as exc:
-                self.unstored += 1
+                self._count("unstored")
                 self.store_error = f"{exc.strerror or exc}: {exc.filename or self.root}"
         return result
 
