@@ -5,7 +5,7 @@ same ratios ``φ = d/n``, ``ψ = m/n``, ``p2`` and the same O(1) energies: ``tr 
 ``tr ΔΣ = c²``, σ.  ``"harmonic"``: eigenvalues ∝ 1/j with ``tr Σ = 1``, ``Γ = (1/600) I`` (the
 paper's ``w1 ~ N(0, I/d)`` at d = 600, so ``r² = 1/600`` at every d), ``Δ = (c²/d) Σ^{-1}``.
 ``"isotropic"``: ``Σ = I``, ``Γ = I/d`` (``r² = 1``), ``Δ = (c²/d) I``.  The Monte Carlo runs at
-``d = settings.rp_mc_d`` and ``d/2`` (:func:`rp_runs`), each compared with the theory at its own
+``d = settings.rp_mc_d`` and ``d/2`` (:func:`rp_start`), each compared with the theory at its own
 size (whole rows: the theory takes the realised ``n2/n`` and ``m``).
 """
 
@@ -22,7 +22,7 @@ from ._agreement import SizedRun
 from ._context import Context
 
 __all__ = ["RP_D", "RP_N", "RP_N2", "RP_RIDGE", "RP_NOISE", "RP_R2", "QUANTITIES", "rp_setup",
-           "rp_theory", "width_branches", "rp_runs", "rp_start", "mc_sizes", "THRESHOLD_NEAR"]
+           "rp_theory", "width_branches", "rp_start", "mc_sizes", "THRESHOLD_NEAR"]
 
 RP_D, RP_N, RP_N2 = 600, 500, 200
 RP_RIDGE = 1e-8
@@ -95,25 +95,17 @@ def mc_sizes(d: int) -> tuple[int, int]:
     return d, d // 2
 
 
-def rp_runs(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi: Sequence[float],
-            phi: float | None = None, n_large: int | None = None, quantities=QUANTITIES
-            ) -> tuple[np.ndarray, list[SizedRun]]:
-    """Monte Carlo of one (kind, p2, c²) problem at the widths ``ψ n``, at two sizes.
-
-    ``phi`` (default: the paper's 600/500) and ``n_large`` (default: the figures' ``n`` at
-    ``d = settings.rp_mc_d``) fix the larger size; the smaller has half the rows.  Returns the
-    widths simulated at the larger size and the runs, largest first, each with the theory at its
-    own size (realised ``p2 = n2/n``).
-    """
-    return rp_start(ctx, label, kind=kind, p2=p2, c2=c2, psi=psi, phi=phi, n_large=n_large,
-                    quantities=quantities)()
-
-
 def rp_start(ctx: Context, label: str, *, kind: str, p2: float, c2: float, psi: Sequence[float],
              phi: float | None = None, n_large: int | None = None, quantities=QUANTITIES
              ) -> Callable[[], tuple[np.ndarray, list[SizedRun]]]:
-    """:func:`rp_runs` in two steps: start both runs (:meth:`Context.submit`) and return the
-    function that collects them (so that a figure can start all its runs first)."""
+    """Start the Monte Carlo of one (kind, p2, c²) problem at the widths ``ψ n``, at two sizes
+    (:meth:`Context.submit`); the function that collects them.
+
+    ``phi`` (default: the paper's 600/500) and ``n_large`` (default: the figures' ``n`` at
+    ``d = settings.rp_mc_d``) fix the larger size; the smaller has half the rows.  The collector
+    returns the widths simulated at the larger size and the runs, largest first, each with the
+    theory at its own size (realised ``p2 = n2/n``).
+    """
     st = ctx.settings
     phi = RP_D / RP_N if phi is None else phi
     n_large = int(round(st.rp_mc_d / phi)) if n_large is None else n_large

@@ -4,7 +4,7 @@ Same interface as :mod:`modelcollapse.verify.reproduce.figures`: each function t
 :class:`~modelcollapse.verify.reproduce.Context` and returns a
 :class:`~modelcollapse.verify.reproduce.FigureOutput`.  The experiments are those of
 :mod:`modelcollapse.verify.realdata` (its docstring explains the designs and the gaps); every run
-goes through ``ctx.simulate`` (seeded, cached).  Only the Gaussian route of the digits figure is
+goes through ``ctx.submit`` (seeded, cached).  Only the Gaussian route of the digits figure is
 the theory's own model, so only its points enter the agreement table; the real-data numbers are
 measurements, printed in the report's tables with their relative errors or gaps.
 

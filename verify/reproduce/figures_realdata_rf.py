@@ -6,7 +6,7 @@ Same contract as :mod:`modelcollapse.verify.reproduce.figures`: the figure funct
 :class:`~modelcollapse.verify.reproduce.FigureOutput`.  The experiment is
 :func:`modelcollapse.verify.realdata_rf.simulate_realdata_rf` (its module docstring explains the
 design); the population, label and synthetic labeller are experiment 1's.  Every run goes through
-``ctx.simulate`` (seeded, cached).
+``ctx.submit`` (seeded, cached).
 
 **What enters the agreement table.**  Only the Gaussian route (``x ~ N(0, Σ)``: the theory's own
 model) is compared with the theory by the finite-size rule
