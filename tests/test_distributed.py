@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -181,10 +182,42 @@ def test_a_local_cluster_is_quiet_when_port_8787_is_taken():
     assert not [w for w in caught if "8787" in str(w.message)]
 
 
+@pytest.mark.parametrize("interrupted", [True, False])
+def test_an_interrupted_cluster_closes_without_dask_errors(interrupted):
+    """Closing the client after Ctrl-C with runs in flight can make the scheduler log "Couldn't
+    gather keys" (threads still waiting meet released keys): one time in six in the test below.
+    Such errors logged while an interrupted cluster closes are not shown; after a normal block
+    they are (the control)."""
+    code = textwrap.dedent(f"""\
+        import logging
+        from modelcollapse.verify.cluster import connect
+
+        try:
+            with connect(workers=2) as client:
+                close = client.close
+
+                def noisy_close(*args, **kwargs):  # the first close (Dask closes again at exit)
+                    client.close = close
+                    logging.getLogger("distributed.scheduler").error("Couldn't gather keys")
+                    return close(*args, **kwargs)
+
+                client.close = noisy_close
+                if {interrupted}:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            print("interrupted")
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("interrupted" in done.stdout) is interrupted
+    assert ("Couldn't gather keys" in done.stderr) is not interrupted, done.stderr[-2000:]
+
+
 def test_ctrl_c_on_two_workers_stops_cleanly_and_a_rerun_reuses_the_finished_runs(tmp_path):
-    """``reproduce`` on a local cluster, runs in flight: SIGINT once some runs are cached exits
-    130 with one line, promptly, leaving no partial entry; the rerun reads every run that
-    finished and computes the rest."""
+    """``reproduce`` on a local cluster, runs in flight: SIGINT to the whole job (the workers
+    too, as a terminal's Ctrl-C) once some runs are cached exits 130 with one line, promptly,
+    leaving no partial entry; the rerun reads every run that finished and computes the rest."""
     out = tmp_path / "figs"
     cache = out / ".mc-cache"
     base = ["reproduce", "--quick", "--figures", "3", "--no-progress", "--out", str(out)]
@@ -198,15 +231,16 @@ def test_ctrl_c_on_two_workers_stops_cleanly_and_a_rerun_reuses_the_finished_run
             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "from modelcollapse.verify.cli import main\n"
             f"sys.exit(main({[*base, '--workers', '2']!r}))\n")
+    # its own process group, signalled as a whole: a terminal's Ctrl-C reaches the workers too
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while len(entries()) < 6:
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "no run finished within 120 s"
             time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
+        os.killpg(child.pid, signal.SIGINT)
         sent = time.monotonic()
         _, err = child.communicate(timeout=60)
         waited = time.monotonic() - sent

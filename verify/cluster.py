@@ -43,6 +43,9 @@ _QUIET = {
 }
 
 
+_WORKER_SETUP = "modelcollapse.verify._worker_setup"
+
+
 def local_cluster(workers: int):
     """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes on 127.0.0.1."""
     import dask
@@ -56,7 +59,11 @@ def local_cluster(workers: int):
     # profiler took the GIL every 10 ms and, with the monitors, cost 12 % of a core per worker.
     # The scheduler's HTTP server takes any free port on 127.0.0.1: with the default (8787) a
     # second cluster, or a Dask dashboard already open, printed "Port 8787 is already in use".
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env, **_QUIET}):
+    # Ctrl-C in a terminal reaches the workers too: they ignore it (_worker_setup), the process
+    # that started them reports it and closes the cluster.
+    preload = [*dask.config.get("distributed.worker.preload", []), _WORKER_SETUP]
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env,
+                          "distributed.worker.preload": preload, **_QUIET}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             host="127.0.0.1", dashboard_address="127.0.0.1:0",
                             silence_logs=logging.ERROR, env=env)
@@ -100,9 +107,25 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
     client = Client(cluster, set_as_default=False)
     try:
         yield client
-    finally:
-        client.close()
-        cluster.close()
+    except BaseException:
+        # Interrupted with runs in flight: threads still waiting on results meet keys the
+        # closing client has released, and the scheduler logs "Couldn't gather keys" as an
+        # error.  The caller already reports the interruption; nothing is lost.
+        with _quiet_logs():
+            client.close()
+            cluster.close()
+        raise
+    client.close()
+    cluster.close()
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Dask's log handlers show nothing below CRITICAL inside the block (restored after)."""
+    from distributed.utils import silence_logging_cmgr
+
+    with silence_logging_cmgr(logging.CRITICAL):
+        yield
 
 
 @contextmanager
