@@ -43,7 +43,7 @@ _QUIET = {
 }
 
 
-_WORKER_SETUP = "modelcollapse.verify._worker_setup"
+_WORKER_SETUP = "modelcollapse._worker_setup"  # imports nothing of the toolkit: quick to start
 
 
 def local_cluster(workers: int):
