@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 __all__ = ["connect", "default_workers", "local_cluster", "overlapping_runs"]
@@ -102,30 +102,24 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
         yield None
         return
     from distributed import Client
+    from distributed.utils import silence_logging_cmgr
 
     cluster = local_cluster(workers)
     client = Client(cluster, set_as_default=False)
+    interrupted = False
     try:
         yield client
     except BaseException:
-        # Interrupted with runs in flight: threads still waiting on results meet keys the
+        interrupted = True
+        raise
+    finally:
+        # Interrupted with runs in flight, threads still waiting on results meet keys the
         # closing client has released, and the scheduler logs "Couldn't gather keys" as an
-        # error.  The caller already reports the interruption; nothing is lost.
-        with _quiet_logs():
+        # error.  The caller already reports the interruption and nothing is lost: Dask's log
+        # handlers show nothing below CRITICAL while the cluster closes.
+        with silence_logging_cmgr(logging.CRITICAL) if interrupted else nullcontext():
             client.close()
             cluster.close()
-        raise
-    client.close()
-    cluster.close()
-
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """Dask's log handlers show nothing below CRITICAL inside the block (restored after)."""
-    from distributed.utils import silence_logging_cmgr
-
-    with silence_logging_cmgr(logging.CRITICAL):
-        yield
 
 
 @contextmanager
